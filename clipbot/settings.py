@@ -1,0 +1,77 @@
+"""Settings, read once per process from ``CLIPBOT_*`` environment variables or ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.models import QuotaLimits
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLIPBOT_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    # Redis
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "clipbot"
+
+    # Engine
+    model: str = Field(
+        "auto",
+        description="'auto' (Wan 2.1 1.3B on CUDA, else the preview model), 'preview', "
+        "a hub id or a local diffusers folder",
+    )
+    model_cache: Path = Path.home() / ".cache" / "clipbot"
+    device: str | None = None
+    steps: int | None = Field(None, description="denoising steps; default per model")
+    guidance: float = 5.0
+    engine_id: str | None = None
+    heartbeat_ttl_s: float = 15.0
+    max_attempts: int = 3
+    drain_timeout_s: float = 60.0
+
+    # Quotas
+    daily_clips: int = 20
+    daily_gpu_seconds: float = 1800.0
+    max_inflight: int = 1
+    max_queue: int = 50
+    gpu_seconds_per_full_clip: float = 90.0
+
+    # Storage and retention
+    clip_store: str = Field("redis", description="'redis' or a folder path")
+    clip_ttl_s: int = 86400
+    record_ttl_s: int = 7 * 86400
+
+    # Bots
+    admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    bot_id: str = "bot-1"
+    default_locale: str = "en"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_secret: str = ""
+    web_password: str = ""
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [part.strip() for part in v.split(",") if part.strip()]
+        return v
+
+    @property
+    def limits(self) -> QuotaLimits:
+        return QuotaLimits(
+            daily_gpu_s=self.daily_gpu_seconds,
+            daily_clips=self.daily_clips,
+            max_inflight=self.max_inflight,
+            max_queue=self.max_queue,
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,98 @@
+"""Where finished clips live: Redis blobs with a TTL (default) or a local folder."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from storage.keys import Keys
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class ClipStore(Protocol):
+    async def put(self, clip_id: str, mp4: bytes, thumb: bytes) -> None: ...
+    async def get(self, clip_id: str) -> bytes | None: ...
+    async def thumb(self, clip_id: str) -> bytes | None: ...
+    async def delete(self, clip_id: str) -> None: ...
+
+
+def check_id(clip_id: str) -> str:
+    """Clip ids come back from users (URLs, buttons): never build a path from anything else."""
+    if not _SAFE_ID.match(clip_id):
+        raise ValueError("bad clip id")
+    return clip_id
+
+
+class RedisClipStore:
+    def __init__(self, redis: Redis, keys: Keys, *, ttl_s: int = 86400) -> None:
+        self.redis = redis  # a client with decode_responses=False
+        self.keys = keys
+        self.ttl_s = ttl_s
+
+    async def put(self, clip_id: str, mp4: bytes, thumb: bytes) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.keys.clip(check_id(clip_id)), mp4, ex=self.ttl_s)
+            pipe.set(self.keys.thumb(clip_id), thumb, ex=self.ttl_s)
+            await pipe.execute()
+
+    async def get(self, clip_id: str) -> bytes | None:
+        return await self.redis.get(self.keys.clip(check_id(clip_id)))
+
+    async def thumb(self, clip_id: str) -> bytes | None:
+        return await self.redis.get(self.keys.thumb(check_id(clip_id)))
+
+    async def delete(self, clip_id: str) -> None:
+        await self.redis.delete(self.keys.clip(check_id(clip_id)), self.keys.thumb(clip_id))
+
+
+class FolderClipStore:
+    """For a single host: clips as files, expired lazily on read and by ``sweep``."""
+
+    def __init__(self, folder: Path, *, ttl_s: int = 86400) -> None:
+        self.folder = folder
+        self.ttl_s = ttl_s
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, clip_id: str, ext: str) -> Path:
+        return self.folder / f"{check_id(clip_id)}.{ext}"
+
+    async def put(self, clip_id: str, mp4: bytes, thumb: bytes) -> None:
+        await asyncio.to_thread(self._write, clip_id, mp4, thumb)
+
+    def _write(self, clip_id: str, mp4: bytes, thumb: bytes) -> None:
+        for ext, data in (("jpg", thumb), ("mp4", mp4)):
+            tmp = self._path(clip_id, ext + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(self._path(clip_id, ext))
+
+    async def get(self, clip_id: str) -> bytes | None:
+        return await asyncio.to_thread(self._read, self._path(clip_id, "mp4"))
+
+    async def thumb(self, clip_id: str) -> bytes | None:
+        return await asyncio.to_thread(self._read, self._path(clip_id, "jpg"))
+
+    def _read(self, path: Path) -> bytes | None:
+        try:
+            if time.time() - path.stat().st_mtime > self.ttl_s:
+                path.unlink(missing_ok=True)
+                return None
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    async def delete(self, clip_id: str) -> None:
+        for ext in ("mp4", "jpg"):
+            self._path(clip_id, ext).unlink(missing_ok=True)
+
+    def sweep(self) -> int:
+        cutoff = time.time() - self.ttl_s
+        old = [p for p in self.folder.glob("*.*") if p.stat().st_mtime < cutoff]
+        for p in old:
+            p.unlink(missing_ok=True)
+        return len(old)

@@ -1,0 +1,44 @@
+-- Shared helpers, prepended to every script by storage/scripts.py.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function utc_day(ms)
+  return tostring(math.floor(ms / 86400000))
+end
+
+-- Give a job's reserved budget back. The reservation key is the proof that a charge is
+-- pending, so deleting it makes refund and commit each happen at most once per job.
+local function refund(resv_key, quota_key)
+  local r = redis.call('HMGET', resv_key, 'day', 'cost')
+  if not r[1] then
+    return 0
+  end
+  if redis.call('HGET', quota_key, 'day') == r[1] then
+    redis.call('HINCRBYFLOAT', quota_key, 'gpu_s', -tonumber(r[2]))
+    redis.call('HINCRBY', quota_key, 'clips', -1)
+  end
+  redis.call('DEL', resv_key)
+  return 1
+end
+
+-- Move a job to a final state and tell its platform's bots. Keys are
+-- job, queue, running, active(user), reservation, quota(user), results(platform).
+local function end_job(keys, job_id, state, err, ms)
+  redis.call('HSET', keys.job, 'state', state, 'finished_at', ms, 'error', err)
+  redis.call('ZREM', keys.queue, job_id)
+  redis.call('HDEL', keys.running, job_id)
+  redis.call('SREM', keys.active, job_id)
+  if state ~= 'done' then
+    refund(keys.resv, keys.quota)
+  end
+  redis.call('XADD', keys.results, 'MAXLEN', '~', 100000, '*', 'job', job_id, 'state', state,
+    'error', err)
+end
+
+local function end_keys(first)
+  return {job = KEYS[first], queue = KEYS[first + 1], running = KEYS[first + 2],
+    active = KEYS[first + 3], resv = KEYS[first + 4], quota = KEYS[first + 5],
+    results = KEYS[first + 6]}
+end
