@@ -27,6 +27,10 @@ class ResultReader:
             if "BUSYGROUP" not in str(exc):
                 raise
 
+    def retry_later(self) -> None:
+        """Re-read this consumer's unacked events on the next ``read``."""
+        self._backlog = True
+
     async def read(self, block_ms: int = 5000, count: int = 16) -> list[ResultEvent]:
         if self._backlog:
             got = await self._read("0", count, None)

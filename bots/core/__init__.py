@@ -1,0 +1,1 @@
+"""The platform-neutral conversation core shared by every chat adapter."""

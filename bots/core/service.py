@@ -1,0 +1,168 @@
+"""The conversation core: one place that turns a chat message into a queued job.
+
+Adapters call it and render what it returns through ``bots.i18n``; nothing here knows a
+chat platform.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from engine.buckets import resolve_bucket
+
+from bots.core.moderation import Rules
+from bots.core.options import InputError, VideoOptions, parse_request
+from bots.core.pricing import eta_seconds, price_gpu_seconds
+from storage import Accepted, JobRecord, JobRequest, QuotaLimits, QuotaView, Storage
+
+DEFAULT_AVG_JOB_S = 60.0
+VARIATIONS = (
+    "different camera angle",
+    "warmer light",
+    "slow motion",
+    "wider shot",
+    "close-up",
+)
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person asking, as the adapter knows them."""
+
+    platform: str
+    user_id: str
+    chat_id: str
+    locale: str = "en"
+
+    @property
+    def user(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    job_id: str
+    position: int
+    eta_s: float
+    duplicate: bool = False
+    engines_online: int = 1
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A polite refusal: ``key`` is a catalog message, ``params`` fill it in."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    limits: QuotaLimits = field(default_factory=QuotaLimits)
+    gpu_seconds_per_full_clip: float = 90.0
+    full_steps: int = 40
+    admins: frozenset[str] = frozenset()
+    rules: Rules = field(default_factory=Rules)
+
+
+class ClipService:
+    def __init__(self, storage: Storage, config: CoreConfig | None = None) -> None:
+        self.storage = storage
+        self.config = config or CoreConfig()
+
+    def is_admin(self, who: Who) -> bool:
+        return who.user in self.config.admins or who.user_id in self.config.admins
+
+    async def request_video(
+        self,
+        who: Who,
+        text: str,
+        *,
+        idem_key: str,
+        reply: dict[str, Any] | None = None,
+        defaults: VideoOptions | None = None,
+    ) -> Submitted | Refusal:
+        """Parse, validate, moderate, price, then reserve+enqueue in one atomic step."""
+        try:
+            parsed = parse_request(text, defaults)
+        except InputError as exc:
+            return Refusal(exc.key, exc.params)
+        rule = self.config.rules.check(parsed.prompt, locale=who.locale, chat=who.chat_id)
+        if rule is not None:
+            return Refusal("moderation", {"rule": rule})
+        return await self.submit(who, parsed.prompt, parsed.options, idem_key, reply or {})
+
+    async def submit(
+        self, who: Who, prompt: str, opts: VideoOptions, idem_key: str, reply: dict[str, Any]
+    ) -> Submitted | Refusal:
+        seed = opts.seed if opts.seed is not None else random.randrange(2**31)
+        request = JobRequest(
+            platform=who.platform, user_id=who.user_id, chat_id=who.chat_id,
+            locale=who.locale, prompt=prompt, negative_prompt=opts.negative,
+            aspect=opts.aspect, seconds=opts.seconds, seed=seed, steps=opts.steps,
+            fast=opts.fast, reply=reply,
+        )
+        bucket = resolve_bucket(opts.aspect, opts.seconds, "full")
+        cost = price_gpu_seconds(
+            bucket.width, bucket.height, bucket.num_frames, opts.steps or self.config.full_steps,
+            per_reference_clip=self.config.gpu_seconds_per_full_clip,
+        )
+        limits = await self.storage.accounts.limits_for(who.user, self.config.limits)
+        res = await self.storage.jobs.submit(request, cost=cost, limits=limits, idem_key=idem_key)
+        if not isinstance(res, Accepted):
+            params: dict[str, Any] = {"limit": res.limit or "", "reset_s": res.reset_in_s or 0}
+            if res.reason == "queue_full":
+                params["eta_s"] = await self.eta(self.config.limits.max_queue)
+            return Refusal(res.reason, params)
+        engines = len(await self.storage.engines.live())
+        return Submitted(
+            job_id=res.job_id,
+            position=res.position,
+            eta_s=await self.eta(res.position),
+            duplicate=res.duplicate,
+            engines_online=engines,
+        )
+
+    async def eta(self, position: int) -> float:
+        avg = await self.storage.redis.hget(self.storage.keys.stats, "avg_job_s")
+        engines = len(await self.storage.engines.live())
+        running = await self.storage.jobs.running_count()
+        return eta_seconds(position, running, engines, float(avg or DEFAULT_AVG_JOB_S))
+
+    async def again(
+        self, who: Who, job_id: str, *, vary: bool, idem_key: str, reply: dict[str, Any]
+    ) -> Submitted | Refusal:
+        """Retry (same prompt, new seed) or Vary (new seed plus a small change of shot)."""
+        job = await self.storage.jobs.get(job_id)
+        if job is None or job.user != who.user:
+            return Refusal("not_found")
+        r = job.request
+        prompt = r.prompt
+        if vary:
+            prompt = f"{prompt}, {random.choice(VARIATIONS)}"
+        opts = VideoOptions(
+            aspect=r.aspect, seconds=r.seconds, seed=None, steps=r.steps,
+            negative=r.negative_prompt, fast=r.fast,
+        )
+        return await self.submit(who, prompt, replace(opts), idem_key, reply)
+
+    async def cancel(self, who: Who, job_id: str | None = None) -> str:
+        """Cancel one job (or the newest unfinished one); returns a catalog key."""
+        if job_id is None:
+            active = await self.storage.redis.smembers(self.storage.keys.active(who.user))
+            if not active:
+                return "cancel_nothing"
+            jobs = [j for j in [await self.storage.jobs.get(i) for i in active] if j]
+            job_id = max(jobs, key=lambda j: j.created_at_ms).id if jobs else None
+            if job_id is None:
+                return "cancel_nothing"
+        outcome = await self.storage.jobs.cancel(job_id, who.user)
+        return {"cancelled": "cancelled", "cancelling": "cancelling"}.get(outcome, "cancel_nothing")
+
+    async def quota(self, who: Who) -> QuotaView:
+        return await self.storage.accounts.quota(who.user, self.config.limits)
+
+    async def my_jobs(self, who: Who, limit: int = 5) -> list[JobRecord]:
+        return await self.storage.jobs.jobs_of(who.user, limit)

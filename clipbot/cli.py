@@ -1,0 +1,104 @@
+"""The ``clipbot`` command: engine, bots, generate, status, admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from clipbot.settings import Settings, load_settings
+
+PLATFORMS = ("web", "telegram", "discord", "whatsapp")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="clipbot", description="Self-hosted AI video chat bots.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("engine", help="run a GPU engine (takes jobs from Redis)")
+
+    b = sub.add_parser("bots", help="run chat adapters")
+    for name in PLATFORMS:
+        b.add_argument(f"--{name}", action="store_true", help=f"run the {name} adapter")
+
+    g = sub.add_parser("generate", help="submit a prompt and wait for the clip")
+    g.add_argument("prompt")
+    g.add_argument("--ar", default="16:9", help="16:9, 9:16 or 1:1")
+    g.add_argument("--seconds", default="2", help="1-5")
+    g.add_argument("--seed", default=None)
+    g.add_argument("--steps", default=None)
+    g.add_argument("--no", dest="negative", default=None, help="things to avoid")
+    g.add_argument("--fast", action="store_true")
+    g.add_argument("-o", "--output", default="clip.mp4", type=Path)
+    g.add_argument("--timeout", type=float, default=600.0)
+    g.add_argument("--user", default=None, help="whose quota to use (default: $USER)")
+
+    sub.add_parser("status", help="queue, engines and ETA")
+
+    a = sub.add_parser("admin", help="operator actions")
+    asub = a.add_subparsers(dest="action", required=True)
+    gr = asub.add_parser("grant", help="set a user's daily limits (user = platform:id)")
+    gr.add_argument("user")
+    gr.add_argument("--clips", type=int)
+    gr.add_argument("--gpu-seconds", type=float)
+    gr.add_argument("--inflight", type=int)
+    for name in ("ban", "unban", "usage", "jobs"):
+        asub.add_parser(name).add_argument("user")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("CLIPBOT_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = load_settings()
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except RedisConnectionError:
+        print(f"clipbot: cannot reach Redis at {_redacted(settings.redis_url)}. "
+              "Start one or set CLIPBOT_REDIS_URL.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _redacted(url: str) -> str:
+    if "@" in url:
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "engine":
+        from engine.main import serve
+
+        return await serve(settings)
+    if args.command == "bots":
+        from bots.main import serve_bots
+
+        chosen = [p for p in PLATFORMS if getattr(args, p)]
+        return await serve_bots(settings, chosen or ["web"])
+    if args.command == "generate":
+        from clipbot.generate import generate
+
+        return await generate(args, settings, args.user or getpass.getuser())
+    if args.command == "status":
+        from clipbot.status import show_status
+
+        return await show_status(settings)
+    from clipbot.admin import run_admin
+
+    return await run_admin(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""``clipbot generate``: submit through Redis exactly like a bot, show progress, save the clip."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+import uuid
+
+from bots.core.options import InputError, VideoOptions, parse_aspect, parse_seconds
+from bots.core.service import ClipService, CoreConfig, Refusal, Who
+from bots.i18n import duration, t
+from clipbot.settings import Settings
+from storage import JobState, Storage
+
+
+def cli_options(args: argparse.Namespace) -> VideoOptions:
+    """Validate the command-line flags with the same rules as chat options."""
+    from bots.core.options import _int_in  # shared range check
+
+    return VideoOptions(
+        aspect=parse_aspect(args.ar),
+        seconds=parse_seconds(str(args.seconds)),
+        seed=None if args.seed is None else _int_in(str(args.seed), 0, 2**32 - 1, "bad_seed"),
+        steps=None if args.steps is None else _int_in(str(args.steps), 1, 100, "bad_steps"),
+        negative=args.negative,
+        fast=args.fast,
+    )
+
+
+def core_config(settings: Settings) -> CoreConfig:
+    from bots.core.moderation import Rules
+
+    rules_path = os.environ.get("CLIPBOT_RULES_FILE")
+    return CoreConfig(
+        limits=settings.limits,
+        gpu_seconds_per_full_clip=settings.gpu_seconds_per_full_clip,
+        admins=frozenset(settings.admin_ids),
+        rules=Rules.load(None if not rules_path else __import__("pathlib").Path(rules_path)),
+    )
+
+
+async def generate(args: argparse.Namespace, settings: Settings, user: str) -> int:
+    locale = (os.environ.get("LANG") or "en").split(".")[0]
+    try:
+        defaults = cli_options(args)
+    except InputError as exc:
+        print(f"clipbot: {t(locale, exc.key, **exc.params)}", file=sys.stderr)
+        return 2
+    async with await Storage.open(
+        settings.redis_url, settings.redis_prefix, clip_store=settings.clip_store
+    ) as storage:
+        service = ClipService(storage, core_config(settings))
+        who = Who("cli", user, "cli", locale)
+        res = await service.request_video(
+            who, args.prompt, idem_key=f"cli:{uuid.uuid4().hex}", defaults=defaults
+        )
+        if isinstance(res, Refusal):
+            print(f"clipbot: {render_refusal(locale, res)}", file=sys.stderr)
+            return 2 if res.key not in ("queue_full", "inflight", "quota_clips", "quota_gpu",
+                                        "banned") else 1
+        if not res.engines_online:
+            print(t(locale, "ack_no_engine"), file=sys.stderr)
+        try:
+            return await follow(storage, service, who, res.job_id, args, locale)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            await service.cancel(who, res.job_id)
+            print("\ncancelled", file=sys.stderr)
+            return 130
+
+
+def render_refusal(locale: str, refusal: Refusal) -> str:
+    p = dict(refusal.params)
+    if "reset_s" in p:
+        p["reset"] = duration(locale, p["reset_s"])
+    if "eta_s" in p:
+        p["eta"] = duration(locale, p["eta_s"])
+    return t(locale, refusal.key, **p)
+
+
+async def follow(
+    storage: Storage, service: ClipService, who: Who, job_id: str,
+    args: argparse.Namespace, locale: str,
+) -> int:
+    deadline = time.monotonic() + args.timeout
+    bar = ProgressLine(sys.stderr)
+    while time.monotonic() < deadline:
+        job = await storage.jobs.get(job_id)
+        if job is None:
+            print("clipbot: the job disappeared (expired?)", file=sys.stderr)
+            return 1
+        if job.state is JobState.QUEUED:
+            pos = await storage.jobs.position(job_id)
+            bar.show(f"queued: #{pos}, ~{duration(locale, await service.eta(pos))}")
+        elif job.state is JobState.RUNNING:
+            bar.show(render_bar(job.step, job.total_steps))
+        elif job.state is JobState.DONE:
+            clip = await storage.clips.get(job.clip_id)
+            if clip is None:
+                print("clipbot: the clip expired before it could be saved", file=sys.stderr)
+                return 1
+            args.output.write_bytes(clip)
+            await storage.jobs.deliver(job_id, "cli")
+            bar.done(f"wrote {args.output} ({len(clip) // 1024} KiB, "
+                     f"{job.meta.width}x{job.meta.height}, {job.meta.duration_s:.1f} s)"
+                     if job.meta else f"wrote {args.output}")
+            if job.meta and job.meta.preview:
+                print(t(locale, "preview_notice"), file=sys.stderr)
+            return 0
+        else:
+            await storage.jobs.deliver(job_id, "cli")
+            reason = t(locale, f"error_{job.error}") if job.error else ""
+            bar.done(t(locale, "failed", reason=reason) if job.state is JobState.FAILED
+                     else t(locale, "cancelled"))
+            return 1
+        await asyncio.sleep(0.2)
+    print("clipbot: timed out waiting; the job continues (see clipbot status)", file=sys.stderr)
+    return 1
+
+
+def render_bar(step: int, total: int, width: int = 24) -> str:
+    if total <= 0:
+        return "starting…"
+    filled = int(width * step / total)
+    return f"[{'#' * filled}{'.' * (width - filled)}] step {step}/{total}"
+
+
+class ProgressLine:
+    """One self-overwriting status line on a terminal; plain lines otherwise."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last = ""
+
+    def show(self, text: str) -> None:
+        if text == self.last:
+            return
+        self.last = text
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def done(self, text: str) -> None:
+        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
+        self.stream.flush()

@@ -1,0 +1,31 @@
+"""``clipbot status``: queue depth per lane, live engines, jobs in flight, ETA."""
+
+from __future__ import annotations
+
+from bots.core.pricing import eta_seconds
+from bots.core.service import DEFAULT_AVG_JOB_S
+from bots.i18n import duration
+from clipbot.settings import Settings
+from storage import Storage
+
+
+async def show_status(settings: Settings) -> int:
+    async with await Storage.open(settings.redis_url, settings.redis_prefix) as s:
+        queued = await s.jobs.queue_depth()
+        running = await s.jobs.running_count()
+        engines = await s.engines.live()
+        stats = await s.redis.hgetall(s.keys.stats)
+        avg = float(stats.get("avg_job_s", DEFAULT_AVG_JOB_S))
+        print(f"queue  {s.jobs.lane}: {queued} waiting, {running} generating "
+              f"(cap {settings.max_queue})")
+        print(f"engines: {len(engines)} live")
+        for e in engines:
+            busy = f"busy with {e.busy_job}" if e.busy_job else "idle"
+            note = " [preview model]" if e.preview else ""
+            print(f"  {e.engine_id}  {e.model} on {e.device}{note}  {busy}")
+        print(f"jobs done: {stats.get('done', 0)}, failed: {stats.get('failed', 0)}, "
+              f"cancelled: {stats.get('cancelled', 0)}; average {avg:.1f} s per clip")
+        eta = eta_seconds(queued + 1, running, len(engines), avg)
+        print(f"a new clip now: ready in ~{duration('en', eta)}"
+              + ("" if engines else " once an engine is online"))
+    return 0

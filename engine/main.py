@@ -1,0 +1,58 @@
+"""Assembly point of the engine process (``clipbot engine``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import socket
+
+from clipbot.settings import Settings
+from engine.worker import Worker, WorkerConfig
+from storage import Storage
+
+log = logging.getLogger("clipbot.engine")
+
+
+def engine_id(settings: Settings) -> str:
+    return settings.engine_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    import torch
+
+    from engine.model import choose_model
+    from engine.pipeline import VideoGenerator
+
+    choice = choose_model(settings.model, settings.model_cache, cuda=torch.cuda.is_available())
+    log.info("loading model %s", choice.source)
+    generator = await asyncio.to_thread(
+        VideoGenerator.load, choice.source, device=settings.device,
+        local_files_only=choice.local_only,
+    )
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    config = WorkerConfig(
+        engine_id=engine_id(settings),
+        profile=choice.profile,
+        default_steps=settings.steps or choice.default_steps,
+        guidance=settings.guidance,
+        heartbeat_ttl_s=settings.heartbeat_ttl_s,
+        drain_timeout_s=settings.drain_timeout_s,
+    )
+    async with await Storage.open(
+        settings.redis_url, settings.redis_prefix, clip_store=settings.clip_store,
+        clip_ttl_s=settings.clip_ttl_s, record_ttl_s=settings.record_ttl_s,
+        max_attempts=settings.max_attempts,
+        heartbeat_ttl_ms=int(settings.heartbeat_ttl_s * 1000),
+    ) as storage:
+        worker = Worker(storage, generator, config)
+        preview = " (preview model: output is noise)" if generator.is_preview else ""
+        print(f"engine {config.engine_id} ready: {generator.model_name} on "
+              f"{generator.device}{preview}", flush=True)
+        await worker.run(stop)
+    return 0

@@ -1,0 +1,233 @@
+"""The engine loop: take one job at a time from the stream, generate, encode, store, report.
+
+Generation runs in a worker thread so heartbeats, progress and cancellation stay live on
+the event loop; encoding and storing job N overlaps the GPU work of job N+1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from clipbot.media import encode_mp4, thumbnail_jpeg
+
+from engine.buckets import resolve_bucket
+from engine.pipeline import GenerationCancelled, GenerationFailed, GenerationSpec
+from storage import Claim, ClipMeta, JobState, Storage
+from storage.jobs import new_id
+from storage.models import EngineInfo
+
+log = logging.getLogger("clipbot.engine")
+
+
+class Generator(Protocol):
+    model_name: str
+    device: str
+    supports_image: bool
+    is_preview: bool
+
+    def generate(self, spec: GenerationSpec, on_step=None, should_cancel=None) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    engine_id: str
+    profile: str = "preview"  # bucket sizes: "preview" or "full"
+    default_steps: int = 6
+    guidance: float = 5.0
+    heartbeat_ttl_s: float = 15.0
+    drain_timeout_s: float = 60.0
+    progress_interval_s: float = 0.5
+    block_ms: int = 1000
+    fps: int = 16
+
+
+class Worker:
+    def __init__(self, storage: Storage, generator: Generator, config: WorkerConfig) -> None:
+        self.storage = storage
+        self.gen = generator
+        self.cfg = config
+        self.busy_job = ""
+        self._cancel = False
+        self._handing_back = False
+        self._steps = 0
+        self._tail: asyncio.Task[None] | None = None
+        self.handled = 0
+
+    @property
+    def info(self) -> EngineInfo:
+        return EngineInfo(
+            engine_id=self.cfg.engine_id, model=self.gen.model_name, device=self.gen.device,
+            preview=self.gen.is_preview, supports_image=self.gen.supports_image,
+            busy_job=self.busy_job,
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve jobs until ``stop`` is set, then finish (or hand back) the current one."""
+        await self.storage.engines.beat(self.info)
+        beats = asyncio.create_task(self._heartbeats())
+        try:
+            while not stop.is_set():
+                got = await self._next()
+                if got is None:
+                    continue
+                work = asyncio.create_task(self.process(*got))
+                stopper = asyncio.create_task(stop.wait())
+                await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                stopper.cancel()
+                if not work.done():
+                    await self._drain(work)
+            if self._tail is not None:
+                await self._tail
+        finally:
+            beats.cancel()
+            await self.storage.engines.leave(self.cfg.engine_id)
+
+    async def _next(self) -> tuple[str, str] | None:
+        jobs = self.storage.jobs
+        try:
+            stolen = await jobs.reclaim(self.cfg.engine_id)
+            if stolen is not None:
+                log.warning("reclaimed job %s from dead engine %s", stolen[1], stolen[2])
+                return stolen[0], stolen[1]
+            return await jobs.read_next(self.cfg.engine_id, self.cfg.block_ms)
+        except (ConnectionError, OSError) as exc:  # redis errors subclass these
+            log.warning("redis unavailable (%s); retrying", exc)
+            await asyncio.sleep(1.0)
+            return None
+
+    async def _drain(self, work: asyncio.Task[None]) -> None:
+        log.info("stopping: letting job %s finish (up to %.0fs)", self.busy_job,
+                 self.cfg.drain_timeout_s)
+        done, _ = await asyncio.wait({work}, timeout=self.cfg.drain_timeout_s)
+        if not done:
+            self._handing_back = True
+            self._cancel = True
+            await work
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.cfg.heartbeat_ttl_s / 3)
+            try:
+                await self.storage.engines.beat(self.info)
+            except (ConnectionError, OSError) as exc:
+                log.warning("heartbeat failed: %s", exc)
+
+    def spec_for(self, claim: Claim) -> GenerationSpec:
+        from engine.pipeline import DEFAULT_NEGATIVE_PROMPT
+
+        r = claim.job.request
+        bucket = resolve_bucket(r.aspect, r.seconds, self.cfg.profile)
+        return GenerationSpec(
+            prompt=r.prompt,
+            negative_prompt=r.negative_prompt or DEFAULT_NEGATIVE_PROMPT,
+            width=bucket.width, height=bucket.height, num_frames=bucket.num_frames,
+            steps=r.steps or self.cfg.default_steps, guidance_scale=self.cfg.guidance,
+            seed=r.seed,
+        )
+
+    async def process(self, entry_id: str, job_id: str) -> None:
+        claim = await self.storage.jobs.claim(entry_id, job_id, self.cfg.engine_id)
+        if isinstance(claim, str):
+            log.info("job %s not run: %s", job_id, claim)
+            return
+        self.busy_job, self._cancel, self._handing_back = job_id, False, False
+        await self.storage.engines.beat(self.info)
+        started = time.monotonic()
+        try:
+            frames = await self._generate(claim)
+        except GenerationCancelled:
+            await self._end_cancelled(claim)
+            return
+        except GenerationFailed as exc:
+            log.warning("job %s failed: %s", job_id, exc)
+            await self.storage.jobs.finish(claim, self.cfg.engine_id, JobState.FAILED,
+                                           error=getattr(exc, "code", "model"))
+            return
+        except Exception:
+            log.exception("job %s crashed the pipeline", job_id)
+            await self.storage.jobs.finish(claim, self.cfg.engine_id, JobState.FAILED,
+                                           error="model")
+            return
+        finally:
+            self.busy_job = ""
+        gen_s = time.monotonic() - started
+        if self._tail is not None:
+            await self._tail
+        # Encode/store in the background so the next job's generation starts now.
+        self._tail = asyncio.create_task(self._deliver(claim, frames, gen_s))
+
+    async def _generate(self, claim: Claim) -> np.ndarray:
+        loop = asyncio.get_running_loop()
+        spec = self.spec_for(claim)
+        self._steps = spec.steps
+        last = [0.0]
+
+        def on_step(step: int, total: int) -> None:
+            now = time.monotonic()
+            if step < total and now - last[0] < self.cfg.progress_interval_s:
+                return
+            last[0] = now
+            fut = asyncio.run_coroutine_threadsafe(self._progress(claim, step, total), loop)
+            fut.add_done_callback(_log_failure)
+
+        return await asyncio.to_thread(self.gen.generate, spec, on_step, lambda: self._cancel)
+
+    async def _progress(self, claim: Claim, step: int, total: int, phase: str = "running") -> None:
+        payload = json.dumps({"job": claim.job.id, "phase": phase, "step": step, "total": total})
+        flag = await self.storage.jobs.progress(
+            claim, self.cfg.engine_id, step, total, publish=payload
+        )
+        if flag != 0:
+            # 1: the user cancelled; -1: another engine took the job over (we were paused).
+            self._cancel = True
+
+    async def _end_cancelled(self, claim: Claim) -> None:
+        jobs, me = self.storage.jobs, self.cfg.engine_id
+        if self._handing_back:
+            await jobs.handback(claim, me)
+            log.info("handed job %s back to the queue", claim.job.id)
+        else:
+            await jobs.finish(claim, me, JobState.CANCELLED)
+
+    async def _deliver(self, claim: Claim, frames: np.ndarray, gen_s: float) -> None:
+        for attempt in range(5):
+            try:
+                await self._store(claim, frames, gen_s)
+                return
+            except Exception:
+                # Left unfinished the job would never be reclaimed while we beat: retry.
+                log.exception("could not store result of job %s (try %d)", claim.job.id, attempt)
+                await asyncio.sleep(2.0 * (attempt + 1))
+
+    async def _store(self, claim: Claim, frames: np.ndarray, gen_s: float) -> None:
+        await self._progress(claim, self._steps, self._steps, "encoding")
+        mp4 = await asyncio.to_thread(encode_mp4, frames, self.cfg.fps)
+        thumb = await asyncio.to_thread(thumbnail_jpeg, frames[len(frames) // 2])
+        clip_id = new_id()
+        await self.storage.clips.put(clip_id, mp4, thumb)
+        t, h, w = frames.shape[:3]
+        meta = ClipMeta(
+            width=w - w % 2, height=h - h % 2, frames=t, fps=self.cfg.fps,
+            duration_s=round(t / self.cfg.fps, 3), size_bytes=len(mp4),
+            model=self.gen.model_name, preview=self.gen.is_preview,
+        )
+        ok = await self.storage.jobs.finish(
+            claim, self.cfg.engine_id, JobState.DONE, clip_id=clip_id, meta=meta,
+            gen_seconds=gen_s,
+        )
+        if not ok:
+            log.warning("job %s was taken over while encoding; result dropped", claim.job.id)
+            await self.storage.clips.delete(clip_id)
+        self.handled += 1
+
+
+def _log_failure(fut: object) -> None:
+    exc = fut.exception()  # type: ignore[attr-defined]
+    if exc is not None:
+        log.warning("progress update failed: %s", exc)
