@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 
 from clipbot.settings import Settings
-from storage import Storage
+from clipbot.wiring import open_storage
 
 
 async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Storage.open(settings.redis_url, settings.redis_prefix) as s:
+    async with await open_storage(settings) as s:
         user = args.user
         if ":" not in user:
             print("clipbot: users are named platform:id, e.g. telegram:12345")

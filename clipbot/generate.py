@@ -10,9 +10,10 @@ import time
 import uuid
 
 from bots.core.options import InputError, VideoOptions, parse_aspect, parse_seconds
-from bots.core.service import ClipService, CoreConfig, Refusal, Who
+from bots.core.service import ClipService, Refusal, Who
 from bots.i18n import duration, t
 from clipbot.settings import Settings
+from clipbot.wiring import core_config, open_storage
 from storage import JobState, Storage
 
 
@@ -30,18 +31,6 @@ def cli_options(args: argparse.Namespace) -> VideoOptions:
     )
 
 
-def core_config(settings: Settings) -> CoreConfig:
-    from bots.core.moderation import Rules
-
-    rules_path = os.environ.get("CLIPBOT_RULES_FILE")
-    return CoreConfig(
-        limits=settings.limits,
-        gpu_seconds_per_full_clip=settings.gpu_seconds_per_full_clip,
-        admins=frozenset(settings.admin_ids),
-        rules=Rules.load(None if not rules_path else __import__("pathlib").Path(rules_path)),
-    )
-
-
 async def generate(args: argparse.Namespace, settings: Settings, user: str) -> int:
     locale = (os.environ.get("LANG") or "en").split(".")[0]
     try:
@@ -49,9 +38,7 @@ async def generate(args: argparse.Namespace, settings: Settings, user: str) -> i
     except InputError as exc:
         print(f"clipbot: {t(locale, exc.key, **exc.params)}", file=sys.stderr)
         return 2
-    async with await Storage.open(
-        settings.redis_url, settings.redis_prefix, clip_store=settings.clip_store
-    ) as storage:
+    async with await open_storage(settings) as storage:
         service = ClipService(storage, core_config(settings))
         who = Who("cli", user, "cli", locale)
         res = await service.request_video(

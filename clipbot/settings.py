@@ -56,7 +56,34 @@ class Settings(BaseSettings):
     web_secret: str = ""
     web_password: str = ""
 
-    @field_validator("admin_ids", mode="before")
+    rules_file: Path | None = Field(None, description="moderation rules (JSON)")
+
+    # Telegram
+    telegram_token: str = ""
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_webhook_port: int = 8443
+    telegram_upload_limit_mb: int = 50
+
+    # Discord
+    discord_token: str = ""
+    discord_api_base: str = ""  # empty: discord.py's default
+    discord_token_window_s: float = 900.0
+    discord_guild_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # WhatsApp Cloud API
+    whatsapp_token: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_graph_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_host: str = "0.0.0.0"
+    whatsapp_port: int = 8090
+
+    @field_validator("admin_ids", "discord_guild_ids", mode="before")
     @classmethod
     def _split_ids(cls, v: object) -> object:
         if isinstance(v, str):

@@ -6,11 +6,11 @@ from bots.core.pricing import eta_seconds
 from bots.core.service import DEFAULT_AVG_JOB_S
 from bots.i18n import duration
 from clipbot.settings import Settings
-from storage import Storage
+from clipbot.wiring import open_storage
 
 
 async def show_status(settings: Settings) -> int:
-    async with await Storage.open(settings.redis_url, settings.redis_prefix) as s:
+    async with await open_storage(settings) as s:
         queued = await s.jobs.queue_depth()
         running = await s.jobs.running_count()
         engines = await s.engines.live()

@@ -10,8 +10,8 @@ import signal
 import socket
 
 from clipbot.settings import Settings
+from clipbot.wiring import open_storage
 from engine.worker import Worker, WorkerConfig
-from storage import Storage
 
 log = logging.getLogger("clipbot.engine")
 
@@ -44,12 +44,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         heartbeat_ttl_s=settings.heartbeat_ttl_s,
         drain_timeout_s=settings.drain_timeout_s,
     )
-    async with await Storage.open(
-        settings.redis_url, settings.redis_prefix, clip_store=settings.clip_store,
-        clip_ttl_s=settings.clip_ttl_s, record_ttl_s=settings.record_ttl_s,
-        max_attempts=settings.max_attempts,
-        heartbeat_ttl_ms=int(settings.heartbeat_ttl_s * 1000),
-    ) as storage:
+    async with await open_storage(settings) as storage:
         worker = Worker(storage, generator, config)
         preview = " (preview model: output is noise)" if generator.is_preview else ""
         print(f"engine {config.engine_id} ready: {generator.model_name} on "

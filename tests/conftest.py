@@ -39,3 +39,42 @@ async def storage(prefix: str) -> AsyncIterator[Storage]:
         yield store
     finally:
         await store.close()
+
+
+@pytest.fixture(scope="session")
+def preview_model_dir(tmp_path_factory: pytest.TempPathFactory):
+    """The tiny random Wan pipeline, built once per test session (a few seconds)."""
+    from engine.preview import ensure_preview_model
+
+    return ensure_preview_model(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def preview_generator(preview_model_dir):
+    from engine.pipeline import VideoGenerator
+
+    return VideoGenerator.load(str(preview_model_dir), device="cpu")
+
+
+@pytest.fixture
+async def engine(storage: Storage, preview_generator) -> AsyncIterator[object]:
+    """A real engine worker on the preview model, running in this event loop.
+
+    Jobs use 2 denoising steps so each takes about a second on CPU.
+    """
+    import asyncio
+
+    from engine.worker import Worker, WorkerConfig
+
+    worker = Worker(
+        storage,
+        preview_generator,
+        WorkerConfig(engine_id=f"test-engine-{uuid.uuid4().hex[:6]}", profile="preview",
+                     default_steps=2, heartbeat_ttl_s=1.5, block_ms=200,
+                     progress_interval_s=0.0),
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    yield worker
+    stop.set()
+    await asyncio.wait_for(task, timeout=30)
