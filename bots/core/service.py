@@ -15,7 +15,7 @@ from engine.buckets import resolve_bucket
 from bots.core.moderation import Rules
 from bots.core.options import InputError, VideoOptions, parse_request
 from bots.core.pricing import eta_seconds, price_gpu_seconds
-from storage import Accepted, JobRecord, JobRequest, QuotaLimits, QuotaView, Storage
+from storage import Accepted, JobRecord, JobRequest, QuotaLimits, QuotaView, Storage, privacy
 
 DEFAULT_AVG_JOB_S = 60.0
 VARIATIONS = (
@@ -166,3 +166,11 @@ class ClipService:
 
     async def my_jobs(self, who: Who, limit: int = 5) -> list[JobRecord]:
         return await self.storage.jobs.jobs_of(who.user, limit)
+
+    async def forget(self, who: Who) -> int:
+        """Delete the user's jobs, clips and idempotency keys now (``/forget``)."""
+        return await privacy.forget(self.storage.jobs, self.storage.clips, who.user)
+
+    async def export(self, who: Who) -> dict[str, Any]:
+        """What is stored about the user (``/mydata``)."""
+        return await privacy.export(self.storage.jobs, who.user)
