@@ -1,0 +1,74 @@
+"""Assembly point of ``clipbot bots --discord``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import discord.http
+
+from bots.core.delivery import ResultPump, follow_progress
+from bots.core.service import ClipService
+from bots.discord.client import ClipClient
+from bots.discord.delivery import EDIT_INTERVAL_S, DiscordSink
+from bots.discord.deps import Deps
+from bots.discord.flows import PLATFORM
+from clipbot.settings import Settings
+from clipbot.wiring import core_config, open_storage
+from storage import Storage
+
+log = logging.getLogger("clipbot.discord")
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """Run the Discord bot until ``stop`` is set."""
+    if not settings.discord_token:
+        raise SystemExit("clipbot: set CLIPBOT_DISCORD_TOKEN (see docs/discord.md)")
+    async with await open_storage(settings) as storage:
+        service = ClipService(storage, core_config(settings))
+        await run(settings, storage, service, stop)
+
+
+async def run(
+    settings: Settings,
+    storage: Storage,
+    service: ClipService,
+    stop: asyncio.Event,
+    *,
+    edit_interval_s: float = EDIT_INTERVAL_S,
+) -> None:
+    """The bot on given services: log in, sync commands, then serve the gateway, the
+    result stream and progress until ``stop`` (or until the gateway gives up)."""
+    previous_base = discord.http.Route.BASE
+    if settings.discord_api_base:
+        # discord.py builds every REST and webhook URL from this class attribute.
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+    client = ClipClient(guild_ids=[int(g) for g in settings.discord_guild_ids])
+    sink = DiscordSink(client, storage, window_s=settings.discord_token_window_s,
+                       edit_interval_s=edit_interval_s)
+    client.deps = Deps(service, storage, sink, settings.discord_token_window_s)
+    done = asyncio.Event()  # ours: the pumps stop with the bot, not the whole process
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        # Log in before the pumps start: deliveries need the client's HTTP session.
+        await client.login(settings.discord_token)
+        gateway = asyncio.create_task(client.connect(), name="discord-gateway")
+        tasks = [
+            gateway,
+            asyncio.create_task(ResultPump(storage, PLATFORM, settings.bot_id, sink).run(done)),
+            asyncio.create_task(follow_progress(storage, PLATFORM, sink, done)),
+        ]
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({gateway, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if gateway.done() and not stop.is_set():
+            gateway.result()  # raises why the gateway ended
+            log.warning("Discord gateway closed")
+    finally:
+        done.set()
+        await client.close()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        discord.http.Route.BASE = previous_base

@@ -1,0 +1,188 @@
+"""Slash commands. Each defers (or answers) at once, then calls the core and renders."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import discord
+from discord import app_commands
+
+from bots.core import render
+from bots.core.options import (
+    MAX_SECONDS,
+    InputError,
+    VideoOptions,
+    clean_prompt,
+    parse_aspect,
+    parse_request,
+    parse_seconds,
+)
+from bots.core.service import Refusal
+from bots.discord import flows
+from bots.discord.deps import deps_of
+from bots.discord.texts import FALLBACK, tr
+from bots.i18n import duration, t
+
+MAX_SEED = 2**32 - 1
+
+
+def _s(key: str) -> app_commands.locale_str:
+    return app_commands.locale_str(FALLBACK[key], key=key)
+
+
+ASPECT_CHOICES = [
+    app_commands.Choice(name=_s("dc_aspect_landscape"), value="16:9"),
+    app_commands.Choice(name=_s("dc_aspect_portrait"), value="9:16"),
+    app_commands.Choice(name=_s("dc_aspect_square"), value="1:1"),
+]
+
+
+def video_defaults(
+    aspect: str | None, seconds: int | None, seed: int | None, negative: str | None
+) -> VideoOptions:
+    """Slash options as core options; raises InputError as the text syntax does.
+
+    Discord's app enforces choices and ranges, but the server must not rely on that.
+    """
+    opts = VideoOptions()
+    if aspect is not None:
+        opts = replace(opts, aspect=parse_aspect(aspect))
+    if seconds is not None:
+        opts = replace(opts, seconds=parse_seconds(str(seconds)))
+    if seed is not None:
+        if not 0 <= seed <= MAX_SEED:
+            raise InputError("bad_seed", value=str(seed)[:20], min=0, max=MAX_SEED)
+        opts = replace(opts, seed=seed)
+    if negative is not None and negative.strip():
+        opts = replace(opts, negative=clean_prompt(negative))
+    return opts
+
+
+@app_commands.command(name="video", description=_s("dc_cmd_video"))
+@app_commands.describe(
+    prompt=_s("dc_opt_prompt"), aspect=_s("dc_opt_aspect"), seconds=_s("dc_opt_seconds"),
+    seed=_s("dc_opt_seed"), negative=_s("dc_opt_negative"),
+)
+@app_commands.choices(aspect=ASPECT_CHOICES)
+async def video(
+    interaction: discord.Interaction,
+    prompt: app_commands.Range[str, 1, 2000],
+    aspect: str | None = None,
+    seconds: app_commands.Range[int, 1, MAX_SECONDS] | None = None,
+    seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+    negative: app_commands.Range[str, 1, 500] | None = None,
+) -> None:
+    who = flows.who_of(interaction)
+    try:
+        defaults = video_defaults(aspect, seconds, seed, negative)
+        parse_request(prompt, defaults)  # pure; refuse before anything public appears
+    except InputError as exc:
+        text = render.refusal(who.locale, Refusal(exc.key, exc.params))
+        await flows.refuse_now(interaction, text)
+        return
+    await flows.start_video(interaction, deps_of(interaction), prompt, defaults)
+
+
+@app_commands.command(name="quota", description=_s("dc_cmd_quota"))
+async def quota(interaction: discord.Interaction) -> None:
+    who = flows.who_of(interaction)
+    if await flows.defer_private(interaction):
+        view = await deps_of(interaction).service.quota(who)
+        await flows.answer_private(interaction, render.quota(who.locale, view))
+
+
+@app_commands.command(name="status", description=_s("dc_cmd_status"))
+async def status(interaction: discord.Interaction) -> None:
+    who = flows.who_of(interaction)
+    if await flows.defer_private(interaction):
+        jobs = await deps_of(interaction).service.my_jobs(who)
+        await flows.answer_private(interaction, render.status(who.locale, jobs))
+
+
+@app_commands.command(name="cancel", description=_s("dc_cmd_cancel"))
+async def cancel(interaction: discord.Interaction) -> None:
+    await flows.cancel(interaction, deps_of(interaction), None)
+
+
+@app_commands.command(name="forget", description=_s("dc_cmd_forget"))
+async def forget(interaction: discord.Interaction) -> None:
+    who = flows.who_of(interaction)
+    if await flows.defer_private(interaction):
+        await deps_of(interaction).service.forget(who)
+        await flows.answer_private(interaction, t(who.locale, "forget_done"))
+
+
+async def _admin(interaction: discord.Interaction) -> bool:
+    """Defer privately; True when the caller is one of the operators (CLIPBOT_ADMIN_IDS)."""
+    who = flows.who_of(interaction)
+    if not await flows.defer_private(interaction):
+        return False
+    if deps_of(interaction).service.is_admin(who):
+        return True
+    await flows.answer_private(interaction, t(who.locale, "admin_only"))
+    return False
+
+
+def _user_key(user: discord.abc.User) -> str:
+    return f"{flows.PLATFORM}:{user.id}"
+
+
+# Hidden from members without Manage Server by default; the operator list is still checked.
+@app_commands.command(name="grant", description=_s("dc_cmd_grant"))
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.describe(user=_s("dc_opt_user"), clips=_s("dc_opt_clips"),
+                       gpu_seconds=_s("dc_opt_gpu_seconds"), inflight=_s("dc_opt_inflight"))
+async def grant(
+    interaction: discord.Interaction,
+    user: discord.User,
+    clips: app_commands.Range[int, 0, 100_000] | None = None,
+    gpu_seconds: app_commands.Range[float, 0, 10_000_000] | None = None,
+    inflight: app_commands.Range[int, 1, 100] | None = None,
+) -> None:
+    if not await _admin(interaction):
+        return
+    deps = deps_of(interaction)
+    await deps.storage.accounts.grant(
+        _user_key(user), daily_clips=clips, daily_gpu_s=gpu_seconds, max_inflight=inflight
+    )
+    view = await deps.storage.accounts.quota(_user_key(user), deps.service.config.limits)
+    locale = flows.who_of(interaction).locale
+    await flows.answer_private(
+        interaction, f"{t(locale, 'admin_done')} {user.mention}: {render.quota(locale, view)}"
+    )
+
+
+@app_commands.command(name="ban", description=_s("dc_cmd_ban"))
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.describe(user=_s("dc_opt_user"), unban=_s("dc_opt_unban"))
+async def ban(interaction: discord.Interaction, user: discord.User, unban: bool = False) -> None:
+    if not await _admin(interaction):
+        return
+    await deps_of(interaction).storage.accounts.set_banned(_user_key(user), not unban)
+    locale = flows.who_of(interaction).locale
+    await flows.answer_private(interaction, f"{t(locale, 'admin_done')} {user.mention}")
+
+
+@app_commands.command(name="stats", description=_s("dc_cmd_stats"))
+@app_commands.default_permissions(manage_guild=True)
+async def stats(interaction: discord.Interaction) -> None:
+    if not await _admin(interaction):
+        return
+    deps = deps_of(interaction)
+    s = deps.storage
+    totals = await s.redis.hgetall(s.keys.stats)
+    locale = flows.who_of(interaction).locale
+    avg = float(totals.get("avg_job_s", 0) or 0)
+    text = tr(
+        locale, "dc_stats",
+        queued=await s.jobs.queue_depth(), running=await s.jobs.running_count(),
+        engines=len(await s.engines.live()), done=totals.get("done", 0),
+        failed=totals.get("failed", 0), cancelled=totals.get("cancelled", 0),
+        avg=duration(locale, avg) if avg else "–",
+    )
+    await flows.answer_private(interaction, text)
+
+
+COMMANDS: tuple[app_commands.Command, ...] = (
+    video, quota, status, cancel, forget, grant, ban, stats,
+)

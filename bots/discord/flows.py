@@ -1,0 +1,153 @@
+"""The conversations behind the commands and buttons: parse → core → render."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+
+import discord
+
+from bots.core import render
+from bots.core.options import VideoOptions
+from bots.core.service import Refusal, Submitted, Who
+from bots.discord import embeds, views
+from bots.discord.deps import Deps
+from bots.discord.layout import ReplyContext
+from bots.i18n import normalize, t
+
+log = logging.getLogger("clipbot.discord")
+PLATFORM = "discord"
+
+
+def who_of(interaction: discord.Interaction) -> Who:
+    return Who(
+        platform=PLATFORM,
+        user_id=str(interaction.user.id),
+        chat_id=str(interaction.channel_id or interaction.user.id),
+        locale=normalize(interaction.locale.value),
+    )
+
+
+def idem_key(interaction: discord.Interaction) -> str:
+    # Discord's own id: a re-delivered interaction maps to the job it already created.
+    return f"{PLATFORM}:{interaction.id}"
+
+
+def reply_context(interaction: discord.Interaction, status_message_id: str | None) -> ReplyContext:
+    return ReplyContext(
+        app_id=str(interaction.application_id),
+        token=interaction.token,
+        created_at=min(interaction.created_at.timestamp(), time.time()),
+        channel_id=str(interaction.channel_id or ""),
+        user_id=str(interaction.user.id),
+        guild_id=str(interaction.guild_id) if interaction.guild_id else None,
+        status_message_id=status_message_id,
+        upload_limit=interaction.filesize_limit,
+    )
+
+
+async def defer_visible(interaction: discord.Interaction) -> str | None:
+    """Answer at once with a public 'thinking…' reply; its message id, or None when the
+    interaction was already answered (a re-delivery) or has expired."""
+    try:
+        res = await interaction.response.defer(thinking=True)
+    except discord.HTTPException as exc:
+        log.info("could not defer interaction %s: %s", interaction.id, exc)
+        return None
+    if res is not None and res.message_id is not None:
+        return str(res.message_id)
+    try:
+        return str((await interaction.original_response()).id)
+    except discord.HTTPException:
+        return None
+
+
+async def defer_private(interaction: discord.Interaction) -> bool:
+    try:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    except discord.HTTPException as exc:
+        log.info("could not defer interaction %s: %s", interaction.id, exc)
+        return False
+    return True
+
+
+async def answer_private(interaction: discord.Interaction, text: str) -> None:
+    """Replace a private deferred reply with ``text``."""
+    try:
+        await interaction.edit_original_response(content=text)
+    except discord.HTTPException as exc:
+        log.warning("could not answer interaction %s: %s", interaction.id, exc)
+
+
+async def refuse_now(interaction: discord.Interaction, text: str) -> None:
+    """An immediate private refusal, before anything was deferred or queued."""
+    try:
+        await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.info("could not refuse interaction %s: %s", interaction.id, exc)
+
+
+async def start_video(
+    interaction: discord.Interaction, deps: Deps, prompt: str, defaults: VideoOptions
+) -> None:
+    who = who_of(interaction)
+    message_id = await defer_visible(interaction)
+    ctx = reply_context(interaction, message_id)
+    res = await deps.service.request_video(
+        who, prompt, idem_key=idem_key(interaction), reply=ctx.to_dict(), defaults=defaults
+    )
+    await show_submitted(interaction, deps, who, ctx, res, prompt)
+
+
+async def again(interaction: discord.Interaction, deps: Deps, job_id: str, *, vary: bool) -> None:
+    who = who_of(interaction)
+    message_id = await defer_visible(interaction)
+    ctx = reply_context(interaction, message_id)
+    res = await deps.service.again(
+        who, job_id, vary=vary, idem_key=idem_key(interaction), reply=ctx.to_dict()
+    )
+    prompt = ""
+    if isinstance(res, Submitted):
+        job = await deps.storage.jobs.get(res.job_id)
+        prompt = job.request.prompt if job else ""
+    await show_submitted(interaction, deps, who, ctx, res, prompt)
+
+
+async def cancel(interaction: discord.Interaction, deps: Deps, job_id: str | None) -> None:
+    who = who_of(interaction)
+    if not await defer_private(interaction):
+        return
+    key = await deps.service.cancel(who, job_id)
+    await answer_private(interaction, t(who.locale, key))
+
+
+async def show_submitted(
+    interaction: discord.Interaction,
+    deps: Deps,
+    who: Who,
+    ctx: ReplyContext,
+    res: Submitted | Refusal,
+    prompt: str,
+) -> None:
+    if isinstance(res, Refusal):
+        await _refuse_after_defer(interaction, render.refusal(who.locale, res))
+        return
+    if res.duplicate:
+        # The first delivery of this interaction owns its messages; leave them alone.
+        log.info("interaction %s re-delivered; job %s already exists", interaction.id, res.job_id)
+        return
+    embed = embeds.queued(who.locale, prompt, res, time.time())
+    await deps.sink.show_status(
+        res.job_id, ctx, embed, view=views.cancel_view(who.locale, res.job_id), force=True
+    )
+
+
+async def _refuse_after_defer(interaction: discord.Interaction, text: str) -> None:
+    # The public 'thinking…' reply goes away; the refusal is for the requester only.
+    with contextlib.suppress(discord.HTTPException):
+        await interaction.delete_original_response()
+    try:
+        await interaction.followup.send(text, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("could not refuse interaction %s: %s", interaction.id, exc)
