@@ -1,0 +1,104 @@
+"""Assembly point of the web chat: ``clipbot bots --web`` runs ``serve``; tests use
+``create_app`` with their own storage and service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import WSCloseCode, web
+
+from bots.core.delivery import ResultPump, follow_progress
+from bots.core.service import ClipService
+from bots.web import clips, live, routes
+from bots.web.context import CTX, SOCKETS, WebContext
+from bots.web.events import EventHub, WebSink, watch_queue
+from bots.web.middleware import guard
+from bots.web.session import SessionSigner, load_secret
+from clipbot.settings import Settings
+from clipbot.wiring import core_config, open_storage
+from storage import Storage
+
+log = logging.getLogger("clipbot.web")
+STATIC = Path(__file__).parent / "static"
+MAX_BODY = 16 * 1024  # a prompt is at most a few KB of JSON
+
+
+def create_app(settings: Settings, storage: Storage, service: ClipService) -> web.Application:
+    """The chat as an aiohttp application, delivering results while it runs."""
+    secret = load_secret(settings.web_secret, settings.model_cache)
+    hub = EventHub()
+    app = web.Application(middlewares=[guard], client_max_size=MAX_BODY)
+    app[CTX] = WebContext(
+        storage=storage,
+        service=service,
+        signer=SessionSigner(secret, settings.web_password),
+        hub=hub,
+        index_html=(STATIC / "index.html").read_text(encoding="utf-8"),
+        max_body=MAX_BODY,
+    )
+    app[SOCKETS] = weakref.WeakSet()
+    r = app.router
+    r.add_get("/", routes.index)
+    r.add_get("/healthz", routes.healthz)
+    r.add_get("/api/boot", routes.boot)
+    r.add_post("/api/login", routes.login)
+    r.add_post("/api/messages", routes.message)
+    r.add_get("/api/history", routes.history)
+    r.add_get("/api/jobs/{job_id}", routes.job)
+    r.add_post("/api/jobs/{job_id}/again", routes.again)
+    r.add_post("/api/jobs/{job_id}/cancel", routes.cancel)
+    r.add_get("/api/events", live.events)
+    r.add_get("/clips/{job_id}", clips.clip)
+    r.add_get("/clips/{job_id}/thumb", clips.thumb)
+    r.add_static("/static/", STATIC, follow_symlinks=False)
+    app.cleanup_ctx.append(_background(settings.bot_id))
+    app.on_shutdown.append(_close_sockets)
+    return app
+
+
+def _background(bot_id: str):
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        c = app[CTX]
+        stop = asyncio.Event()
+        sink = WebSink(c.storage, c.hub)
+        tasks = [
+            asyncio.create_task(ResultPump(c.storage, "web", f"{bot_id}-web", sink).run(stop)),
+            asyncio.create_task(follow_progress(c.storage, "web", sink, stop)),
+            asyncio.create_task(watch_queue(c.storage, c.hub, c.service.eta, stop)),
+        ]
+        yield
+        stop.set()
+        _, pending = await asyncio.wait(tasks, timeout=5)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return run
+
+
+async def _close_sockets(app: web.Application) -> None:
+    for ws in list(app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY)
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """Run the web chat on ``web_host:web_port`` until ``stop`` is set."""
+    async with await open_storage(settings) as storage:
+        service = ClipService(storage, core_config(settings))
+        app = create_app(settings, storage, service)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.web_host, settings.web_port)
+            await site.start()
+            print(f"web chat ready on http://{settings.web_host}:{settings.web_port}",
+                  flush=True)
+            await stop.wait()
+        finally:
+            await runner.cleanup()

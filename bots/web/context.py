@@ -1,0 +1,101 @@
+"""What every request handler shares, and the per-request facts the middleware works out."""
+
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bots.core.service import ClipService, Who
+from bots.i18n import available, pick
+from bots.web.events import EventHub
+from bots.web.session import Session, SessionSigner
+from bots.web.texts import ui
+from storage import Storage
+
+LANG_COOKIE = "cb_lang"
+# Ids that come from the browser (message ids, job ids in URLs) must look like this before
+# they get anywhere near a Redis key.
+SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+@dataclass
+class WebContext:
+    storage: Storage
+    service: ClipService
+    signer: SessionSigner
+    hub: EventHub
+    index_html: str
+    max_body: int
+
+
+CTX = web.AppKey("clipbot_web", WebContext)
+SOCKETS = web.AppKey("clipbot_web_sockets", weakref.WeakSet)
+SESSION = "clipbot_session"
+LOCALE = "clipbot_locale"
+
+
+class ApiError(Exception):
+    """A refusal at the HTTP level: a status and a catalog key, rendered by the middleware."""
+
+    def __init__(self, status: int, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.status = status
+        self.key = key
+        self.params = params
+
+
+def ctx(request: web.Request) -> WebContext:
+    return request.app[CTX]
+
+
+def session(request: web.Request) -> Session:
+    return request[SESSION]
+
+
+def locale(request: web.Request) -> str:
+    return request[LOCALE]
+
+
+def choose_locale(request: web.Request) -> str:
+    chosen = request.cookies.get(LANG_COOKIE, "")
+    if chosen in available():
+        return chosen
+    return pick(request.headers.get("Accept-Language"))
+
+
+def who(request: web.Request) -> Who:
+    """The person behind a request that must come from an established session."""
+    s = session(request)
+    if s.fresh:
+        # No valid cookie: nothing to act for. The response carries a fresh one.
+        raise ApiError(401, "web_session_expired")
+    return Who("web", s.user_id, s.user_id, locale(request))
+
+
+def safe_id(value: object) -> str:
+    if not isinstance(value, str) or not SAFE_ID.match(value):
+        raise ApiError(400, "web_bad_request")
+    return value
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object; 413 when too big, 400 when not a JSON object."""
+    if request.content_length is not None and request.content_length > ctx(request).max_body:
+        raise ApiError(413, "web_too_large")
+    try:
+        body = await request.json()
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(413, "web_too_large") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "web_bad_request") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "web_bad_request")
+    return body
+
+
+def error_body(loc: str, key: str, **params: Any) -> dict[str, str]:
+    return {"error": key, "text": ui(loc, key, **params)}
