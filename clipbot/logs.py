@@ -143,6 +143,20 @@ class LogOptions:
         )
 
 
+_SECRET_FIELD = re.compile(r"(token|secret|password)$")
+
+
+def settings_secrets(settings: object) -> list[str]:
+    """Values of every ``*_token``/``*_secret``/``*_password`` setting, plus the Redis
+    password, for ``setup_logging(secrets_to_hide=...)``."""
+    fields = getattr(type(settings), "model_fields", {})
+    found = [str(getattr(settings, name)) for name in fields if _SECRET_FIELD.search(name)]
+    url = str(getattr(settings, "redis_url", ""))
+    password = re.search(r"://[^/@\s]*:([^@/\s]+)@", url)
+    found += [password.group(1)] if password else []
+    return [value for value in found if value]
+
+
 def setup_logging(
     options: LogOptions, *, secrets_to_hide: Iterable[str] = (), stream: TextIO | None = None
 ) -> logging.Handler:

@@ -11,8 +11,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
 from aiohttp import web
 from prometheus_client import (
@@ -128,6 +129,17 @@ class Metrics:
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
+    def count_request(self, result: Any, *, platform: str) -> None:
+        """Count what ``ClipService.request_video``/``again`` returned: a ``Refusal`` (has
+        ``key``; a moderation refusal names its rule) or a ``Submitted`` (re-deliveries of
+        the same update are not counted twice)."""
+        key = getattr(result, "key", None)
+        if key is not None:
+            rule = str(getattr(result, "params", {}).get("rule", "")) if key == "moderation" else ""
+            self.refused(key, platform=platform, rule=rule)
+        elif not getattr(result, "duplicate", False):
+            self.accepted(platform)
+
 
 METRICS = Metrics()
 
@@ -196,6 +208,30 @@ async def start_health_server(
         await runner.cleanup()
         raise
     return runner
+
+
+@asynccontextmanager
+async def health_endpoint(
+    host: str,
+    port: int,
+    *,
+    ready: Callable[[], Awaitable[bool]],
+    storage: _Storage | None = None,
+    metrics: Metrics = METRICS,
+) -> AsyncIterator[web.AppRunner | None]:
+    """``start_health_server`` for a process's lifetime; port 0 means "no endpoint" here.
+    With ``storage``, the queue gauges are refreshed from Redis at each scrape."""
+    if not port:
+        yield None
+        return
+    refresh = (lambda: refresh_queue_metrics(storage, metrics)) if storage is not None else None
+    runner = await start_health_server(host, port, ready=ready, metrics=metrics,
+                                       before_scrape=refresh)
+    log.info("metrics and health on http://%s:%d/metrics and /healthz", host, port)
+    try:
+        yield runner
+    finally:
+        await runner.cleanup()
 
 
 def redis_ready(storage: object) -> Callable[[], Awaitable[bool]]:

@@ -15,6 +15,7 @@ from clipbot.logs import (
     LogOptions,
     hash_user,
     redact,
+    settings_secrets,
     setup_logging,
 )
 
@@ -82,8 +83,8 @@ def test_hash_depends_on_salt_and_user() -> None:
 
 @pytest.fixture
 def captured() -> Iterator[tuple[io.StringIO, callable]]:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
+    root, httpx = logging.getLogger(), logging.getLogger("httpx")
+    saved = (list(root.handlers), root.level, httpx.level)
     buf = io.StringIO()
 
     def setup(**opts: object) -> None:
@@ -96,6 +97,7 @@ def captured() -> Iterator[tuple[io.StringIO, callable]]:
     for h in saved[0]:
         root.addHandler(h)
     root.setLevel(saved[1])
+    httpx.setLevel(saved[2])
 
 
 def lines(buf: io.StringIO) -> list[dict[str, object]]:
@@ -182,3 +184,18 @@ def test_formatter_context_table() -> None:
     ctx = f.context({"user_id": "7", "negative_prompt": "blur", "engine": "gpu-a",
                      "_private": 1, "msg": "standard attribute"})
     assert ctx == {"user_id": hash_user("7", "s"), "engine": "gpu-a"}
+
+
+def test_every_configured_secret_is_hidden() -> None:
+    from clipbot.settings import Settings
+
+    s = Settings(  # type: ignore[call-arg]
+        _env_file=None, telegram_token=TG_TOKEN, discord_token="discord-token-value",
+        whatsapp_app_secret="wa-secret-value", web_secret="web-secret-value",
+        redis_url="redis://:redis-pass-value@10.0.0.5:6379/0",
+    )
+    hidden = settings_secrets(s)
+    assert set(hidden) == {TG_TOKEN, "discord-token-value", "wa-secret-value",
+                           "web-secret-value", "redis-pass-value"}
+    line = "discord-token-value wa-secret-value web-secret-value redis-pass-value"
+    assert "value" not in redact(line, hidden)

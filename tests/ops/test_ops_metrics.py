@@ -13,6 +13,7 @@ from clipbot.metrics import (
     STAGES,
     BusyClock,
     Metrics,
+    health_endpoint,
     redis_ready,
     refresh_queue_metrics,
     start_health_server,
@@ -178,3 +179,36 @@ def test_busy_ratio(events: list[tuple[str, float]], now: float, window: float,
     for what, t in events:
         getattr(clock, what)(t)
     assert clock.ratio(now) == pytest.approx(expected)
+
+
+async def test_requests_are_counted_by_what_the_service_answered() -> None:
+    from bots.core.service import Refusal, Submitted
+
+    m = Metrics()
+    m.count_request(Submitted(job_id="j1", position=1, eta_s=60.0), platform="web")
+    m.count_request(Submitted(job_id="j1", position=1, eta_s=60.0, duplicate=True),
+                    platform="web")
+    m.count_request(Refusal("moderation", {"rule": "no gore"}), platform="web")
+    m.count_request(Refusal("quota_clips", {"limit": "20", "rule": "ignored"}), platform="web")
+    got = samples(m.exposition().decode())
+    assert got[("clipbot_jobs_submitted_total", (("platform", "web"),))] == 1
+    base = (("platform", "web"),)
+    assert got[("clipbot_refusals_total", (*base, ("reason", "moderation"),
+                                           ("rule", "no gore")))] == 1
+    assert got[("clipbot_refusals_total", (*base, ("reason", "quota_clips"), ("rule", "")))] == 1
+
+
+async def test_health_endpoint_lives_with_the_process(storage: Storage,
+                                                      unused_tcp_port: int) -> None:
+    async with health_endpoint("127.0.0.1", 0, ready=always) as off:
+        assert off is None
+    m = Metrics()
+    url = f"http://127.0.0.1:{unused_tcp_port}"
+    async with health_endpoint("127.0.0.1", unused_tcp_port, ready=redis_ready(storage),
+                               storage=storage, metrics=m) as runner:
+        assert runner is not None
+        assert (await get(url + "/healthz"))[0] == 200
+        text = (await get(url + "/metrics"))[2]
+        assert samples(text)[("clipbot_queue_depth", (("lane", storage.jobs.lane),))] == 0
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await get(url + "/healthz")
