@@ -1,0 +1,207 @@
+"""Telegram updates -> the conversation core -> localised replies. Thin on purpose."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.constants import ChatType
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bots.core import render
+from bots.core.service import ClipService, Refusal, Submitted, Who
+from bots.i18n import normalize
+from bots.telegram import admin
+from bots.telegram.buttons import cancel_keyboard, language_keyboard
+from bots.telegram.parse import (
+    PLATFORM,
+    Action,
+    addressed_to_us,
+    callback_key,
+    command_of,
+    locale_for,
+    message_key,
+    parse_button,
+)
+from bots.telegram.state import TelegramState
+from bots.telegram.texts import say
+
+log = logging.getLogger("clipbot.telegram")
+
+Command = Callable[[Who, Message, str], Awaitable[None]]
+
+
+class Handlers:
+    def __init__(self, service: ClipService, state: TelegramState, bot: Bot, *,
+                 default_locale: str = "en") -> None:
+        self.service = service
+        self.state = state
+        self.bot = bot
+        self.default_locale = default_locale
+        self.commands: dict[str, Command] = {
+            "start": self._start, "help": self._help, "video": self._video,
+            "quota": self._quota, "status": self._status, "cancel": self._cancel,
+            "lang": self._lang, "forget": self._forget,
+            "grant": self._admin, "ban": self._admin, "stats": self._admin,
+        }
+
+    def install(self, app: Application) -> None:
+        new = filters.UpdateType.MESSAGE
+        app.add_handler(CallbackQueryHandler(self.on_button))
+        app.add_handler(MessageHandler(new & filters.PHOTO, self.on_photo))
+        app.add_handler(MessageHandler(new & filters.TEXT, self.on_text))
+        app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE, self.on_other))
+        app.add_error_handler(self.on_error)
+
+    # ---- updates ----------------------------------------------------------------------
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or update.effective_user is None or not message.text:
+            return
+        who = await self._who(update)
+        private = message.chat.type == ChatType.PRIVATE
+        name, target, rest = command_of(message.text)
+        if not name:
+            # Group privacy mode hides plain text in groups; if we see it anyway, stay quiet.
+            if private:
+                await self._video(who, message, rest)
+            return
+        handler = self.commands.get(name)
+        if handler is not None and (not target or addressed_to_us(target, self.bot.username,
+                                                                  private=private)):
+            await handler(who, message, rest)
+        elif addressed_to_us(target, self.bot.username, private=private):
+            await self._say(who, message, say(who.locale, "unknown_command", command="/" + name))
+
+    async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or update.effective_user is None:
+            return
+        private = message.chat.type == ChatType.PRIVATE
+        name, target, _ = command_of(message.caption or "")
+        if not private and not (name == "video" and (
+                not target or addressed_to_us(target, self.bot.username, private=False))):
+            return
+        who = await self._who(update)
+        if any(e.supports_image for e in await self.service.storage.engines.live()):
+            # The core has no image submission yet; say so rather than drop the photo.
+            log.warning("an engine supports image-to-video but the core cannot take images")
+        await self._say(who, message, say(who.locale, "image_unsupported"))
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, voice notes... in a private chat: explain what we need."""
+        message = update.effective_message
+        if message is None or update.effective_user is None:
+            return
+        who = await self._who(update)
+        await self._say(who, message, say(who.locale, "empty_prompt"))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        if update.effective_chat is None:  # a button on an inline message: not ours
+            await query.answer()
+            return
+        button = parse_button(query.data)
+        if button is None:
+            await query.answer()
+            return
+        who = await self._who(update)
+        if button.action is Action.CANCEL:
+            await query.answer(say(who.locale, await self.service.cancel(who, button.arg)))
+        elif button.action is Action.LANG:
+            lang = normalize(button.arg)
+            await self.state.set_lang(who.user_id, lang)
+            await query.answer()
+            await query.edit_message_text(say(lang, "lang_set"))
+        else:
+            await query.answer()
+            reply_to = query.message.message_id if query.message else None
+            res = await self.service.again(
+                who, button.arg, vary=button.action is Action.VARY,
+                idem_key=callback_key(query.id), reply={"message_id": reply_to},
+            )
+            await self._answer(who, reply_to, res)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("handling an update failed", exc_info=context.error)
+
+    # ---- commands ---------------------------------------------------------------------
+    async def _video(self, who: Who, message: Message, prompt: str) -> None:
+        res = await self.service.request_video(
+            who, prompt, idem_key=message_key(who.chat_id, message.message_id),
+            reply={"message_id": message.message_id},
+        )
+        await self._answer(who, message.message_id, res)
+
+    async def _start(self, who: Who, message: Message, _: str) -> None:
+        await self._say(who, message, say(who.locale, "welcome"))
+
+    async def _help(self, who: Who, message: Message, _: str) -> None:
+        await self._say(who, message, say(who.locale, "help"))
+
+    async def _quota(self, who: Who, message: Message, _: str) -> None:
+        await self._say(who, message, render.quota(who.locale, await self.service.quota(who)))
+
+    async def _status(self, who: Who, message: Message, _: str) -> None:
+        jobs = await self.service.my_jobs(who)
+        await self._say(who, message, render.status(who.locale, jobs))
+
+    async def _cancel(self, who: Who, message: Message, _: str) -> None:
+        await self._say(who, message, say(who.locale, await self.service.cancel(who)))
+
+    async def _lang(self, who: Who, message: Message, arg: str) -> None:
+        lang = normalize(arg) if arg else ""
+        if lang and lang == arg.strip().lower().split("-")[0]:
+            await self.state.set_lang(who.user_id, lang)
+            await self._say(who, message, say(lang, "lang_set"))
+            return
+        await self._say(who, message, say(who.locale, "lang_choose"), language_keyboard())
+
+    async def _forget(self, who: Who, message: Message, _: str) -> None:
+        await self.service.forget(who)
+        await self.state.forget(who.user_id)
+        await self._say(who, message, say(who.locale, "forget_done"))
+
+    async def _admin(self, who: Who, message: Message, args: str) -> None:
+        name, _, _ = command_of(message.text or "")
+        if not self.service.is_admin(who):
+            await self._say(who, message, say(who.locale, "admin_only"))
+            return
+        text = await admin.run(self.service, who.locale, name, args.split())
+        await self._say(who, message, text)
+
+    # ---- replies ----------------------------------------------------------------------
+    async def _answer(self, who: Who, reply_to: int | None, res: Submitted | Refusal) -> None:
+        if isinstance(res, Refusal):
+            await self._send(who, reply_to, render.refusal(who.locale, res))
+            return
+        # A re-delivered update finds the job acknowledged already: say nothing twice.
+        if not await self.state.claim_ack(res.job_id):
+            return
+        sent = await self._send(who, reply_to, render.ack(who.locale, res),
+                                cancel_keyboard(who.locale, res.job_id))
+        await self.state.set_status_message(res.job_id, sent.message_id)
+
+    async def _say(self, who: Who, message: Message, text: str,
+                   keyboard: InlineKeyboardMarkup | None = None) -> None:
+        await self._send(who, message.message_id, text, keyboard)
+
+    async def _send(self, who: Who, reply_to: int | None, text: str,
+                    keyboard: InlineKeyboardMarkup | None = None) -> Message:
+        # Quote the request in groups, where several people talk at once.
+        quote = reply_to is not None and who.chat_id != who.user_id
+        return await self.bot.send_message(
+            who.chat_id, text, reply_markup=keyboard,
+            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
+            if quote else None,
+        )
+
+    async def _who(self, update: Update) -> Who:
+        user, chat = update.effective_user, update.effective_chat
+        assert user is not None and chat is not None  # callers checked
+        chosen = await self.state.lang(user.id)
+        return Who(PLATFORM, str(user.id), str(chat.id),
+                   locale_for(chosen, user.language_code, self.default_locale))
