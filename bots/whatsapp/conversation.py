@@ -1,0 +1,139 @@
+"""One inbound WhatsApp message -> the conversation core -> localised replies."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import aiohttp
+
+from bots.core import render
+from bots.core.service import ClipService, Refusal, Submitted, Who
+from bots.i18n import available, normalize, t
+from bots.whatsapp.delivery import send_result
+from bots.whatsapp.graph import GraphClient, GraphError
+from bots.whatsapp.phrases import VARY, guess_locale, parse_button, say
+from bots.whatsapp.state import ChatState
+from bots.whatsapp.webhook import Inbound
+
+log = logging.getLogger("clipbot.whatsapp")
+PLATFORM = "whatsapp"
+
+
+class Conversation:
+    def __init__(self, service: ClipService, graph: GraphClient, state: ChatState,
+                 *, default_locale: str = "en") -> None:
+        self.service = service
+        self.graph = graph
+        self.state = state
+        self.default_locale = default_locale
+
+    async def handle(self, msg: Inbound) -> None:
+        """Answer one message, exactly once per WhatsApp message id."""
+        if not msg.sender or not await self.state.first_sight(msg.message_id):
+            return
+        await self.state.saw_user(msg.sender, msg.timestamp or time.time())
+        who = await self._who(msg.sender)
+        await self._release_held(who)
+        if msg.kind == "text" and msg.text.lstrip().startswith("/"):
+            await self._command(who, msg.text.strip())
+        elif msg.kind == "text":
+            await self._video(who, msg, msg.text)
+        elif msg.kind == "button":
+            await self._again(who, msg)
+        elif msg.kind == "image":
+            await self._image(who)
+        else:
+            await self._say(who, say(who.locale, "wa_unsupported"))
+
+    async def _who(self, wa_id: str) -> Who:
+        chosen = await self.state.language(wa_id)
+        locale = chosen or guess_locale(wa_id, self.default_locale)
+        return Who(PLATFORM, wa_id, wa_id, locale)
+
+    async def _release_held(self, who: Who) -> None:
+        """Results that finished while the window was closed, now that it is open again."""
+        held = await self.state.take_held(who.user_id)
+        for i, item in enumerate(held):
+            try:
+                await self.graph.send_text(who.chat_id, say(item.locale, "wa_held"))
+                await send_result(self.graph, who.chat_id, item)
+            except (GraphError, aiohttp.ClientError):
+                log.exception("could not send a held result; keeping it")
+                for rest in held[i:]:
+                    await self.state.hold(who.user_id, rest)
+                return
+
+    async def _video(self, who: Who, msg: Inbound, text: str) -> None:
+        res = await self.service.request_video(
+            who, text, idem_key=f"{PLATFORM}:{msg.message_id}", reply=_reply(msg)
+        )
+        await self._answer(who, msg, res)
+
+    async def _again(self, who: Who, msg: Inbound) -> None:
+        parsed = parse_button(msg.button_id)
+        if parsed is None:
+            await self._say(who, t(who.locale, "not_found"))
+            return
+        action, job_id = parsed
+        res = await self.service.again(
+            who, job_id, vary=action == VARY, idem_key=f"{PLATFORM}:{msg.message_id}",
+            reply=_reply(msg),
+        )
+        await self._answer(who, msg, res)
+
+    async def _answer(self, who: Who, msg: Inbound, res: Submitted | Refusal) -> None:
+        if isinstance(res, Refusal):
+            await self._say(who, render.refusal(who.locale, res))
+            return
+        await self._say(who, render.ack(who.locale, res))
+        try:
+            # Blue ticks plus "typing…" while the clip is made (refreshed on progress).
+            await self.graph.mark_read(msg.message_id, typing=True)
+        except (GraphError, aiohttp.ClientError) as exc:
+            log.debug("typing indicator failed: %s", exc)
+
+    async def _image(self, who: Who) -> None:
+        engines = await self.service.storage.engines.live()
+        if any(e.supports_image for e in engines):
+            # The core has no image submission yet; say so rather than drop the photo.
+            log.warning("an engine supports image-to-video but the core cannot submit it")
+        await self._say(who, t(who.locale, "image_unsupported"))
+
+    async def _command(self, who: Who, text: str) -> None:
+        name, _, arg = text[1:].partition(" ")
+        name = name.lower()
+        if name in ("start", "help"):
+            await self._say(who, t(who.locale, "welcome" if name == "start" else "help"))
+        elif name == "quota":
+            await self._say(who, render.quota(who.locale, await self.service.quota(who)))
+        elif name == "status":
+            jobs = await self.service.my_jobs(who)
+            await self._say(who, render.status(who.locale, jobs))
+        elif name == "cancel":
+            await self._say(who, t(who.locale, await self.service.cancel(who)))
+        elif name == "forget":
+            await self.service.forget(who)
+            await self.state.forget(who.user_id)
+            await self._say(who, t(who.locale, "forget_done"))
+        elif name == "lang":
+            await self._language(who, arg.strip())
+        else:
+            await self._say(who, t(who.locale, "unknown_command", command="/" + name[:30]))
+
+    async def _language(self, who: Who, arg: str) -> None:
+        lang = normalize(arg) if arg else ""
+        if not arg or (lang == "en" and not arg.lower().startswith("en")):
+            choices = ", ".join(f"/lang {code}" for code in available())
+            await self._say(who, t(who.locale, "lang_choose") + "\n" + choices)
+            return
+        await self.state.set_language(who.user_id, lang)
+        await self._say(who, t(lang, "lang_set"))
+
+    async def _say(self, who: Who, text: str) -> None:
+        await self.graph.send_text(who.chat_id, text)
+
+
+def _reply(msg: Inbound) -> dict[str, str]:
+    """Stored with the job: the message to keep "typing…" on while it runs."""
+    return {"wamid": msg.message_id}

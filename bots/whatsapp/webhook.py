@@ -1,0 +1,165 @@
+"""Meta's webhook contract, pure: the GET handshake, the POST signature, the payload.
+
+Nothing here does I/O; the server feeds it raw bytes and query parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+_SIG_PREFIX = "sha256="
+
+
+def sign(app_secret: str, body: bytes) -> str:
+    """The header value Meta sends for ``body`` (tests sign their payloads with it too)."""
+    digest = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return _SIG_PREFIX + digest
+
+
+def signature_ok(app_secret: str, body: bytes, header: str | None) -> bool:
+    """Constant-time check of ``X-Hub-Signature-256`` over the raw body bytes.
+
+    An empty app secret accepts nothing: a misconfigured bot must not take unsigned events.
+    """
+    if not app_secret or not header or not header.startswith(_SIG_PREFIX):
+        return False
+    return hmac.compare_digest(sign(app_secret, body).encode(), header.strip().encode())
+
+
+def challenge(params: Mapping[str, str], verify_token: str) -> str | None:
+    """The ``hub.challenge`` to echo when the subscription handshake is ours, else None."""
+    if not verify_token or params.get("hub.mode") != "subscribe":
+        return None
+    given = params.get("hub.verify_token", "")
+    if not hmac.compare_digest(given.encode(), verify_token.encode()):
+        return None
+    return params.get("hub.challenge")
+
+
+# ---- wire types (only the fields we use; Meta adds fields freely) -------------------------
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Text(_Wire):
+    body: str
+
+
+class _Media(_Wire):
+    id: str
+    mime_type: str = ""
+    caption: str = ""
+
+
+class _ButtonReply(_Wire):
+    id: str
+    title: str = ""
+
+
+class _Interactive(_Wire):
+    type: str
+    button_reply: _ButtonReply | None = None
+
+
+class _Message(_Wire):
+    id: str
+    type: str
+    timestamp: int = 0
+    text: _Text | None = None
+    image: _Media | None = None
+    interactive: _Interactive | None = None
+    sender: str = Field("", alias="from")  # "from" is a Python keyword
+
+
+class _Profile(_Wire):
+    name: str = ""
+
+
+class _Contact(_Wire):
+    wa_id: str = ""
+    profile: _Profile | None = None
+
+
+class _Metadata(_Wire):
+    phone_number_id: str = ""
+
+
+class _Value(_Wire):
+    metadata: _Metadata | None = None
+    contacts: list[_Contact] = []
+    messages: list[_Message] = []
+    # statuses (sent/delivered/read/failed of our own messages) are deliberately not parsed
+
+
+class _Change(_Wire):
+    field: str = ""
+    value: _Value
+
+
+class _Entry(_Wire):
+    changes: list[_Change] = []
+
+
+class _Payload(_Wire):
+    object: str = ""
+    entry: list[_Entry] = []
+
+
+# ---- what the adapter acts on ----------------------------------------------------------
+@dataclass(frozen=True)
+class Inbound:
+    """One message a WhatsApp user sent us. ``kind``: text | image | button | other."""
+
+    message_id: str
+    sender: str  # the user's WhatsApp id (phone number digits)
+    timestamp: int  # Unix seconds, as Meta reports it
+    kind: str
+    text: str = ""  # text body, image caption, or the tapped button's title
+    media_id: str = ""
+    button_id: str = ""
+    phone_number_id: str = ""
+
+
+class PayloadError(ValueError):
+    """The body is not a WhatsApp Business Account webhook we can read."""
+
+
+def parse(body: bytes) -> list[Inbound]:
+    """The user messages in a webhook body; statuses and other fields are ignored."""
+    try:
+        payload = _Payload.model_validate_json(body)
+    except ValidationError as exc:
+        raise PayloadError(str(exc.errors()[:1])) from None
+    if payload.object != "whatsapp_business_account":
+        raise PayloadError(f"unexpected object {payload.object!r}")
+    return [
+        _inbound(msg, change.value)
+        for entry in payload.entry
+        for change in entry.changes
+        if change.field == "messages"
+        for msg in change.value.messages
+    ]
+
+
+def _inbound(msg: _Message, value: _Value) -> Inbound:
+    sender = msg.sender or (value.contacts[0].wa_id if value.contacts else "")
+    base = {
+        "message_id": msg.id,
+        "sender": sender,
+        "timestamp": msg.timestamp,
+        "phone_number_id": value.metadata.phone_number_id if value.metadata else "",
+    }
+    if msg.type == "text" and msg.text is not None:
+        return Inbound(kind="text", text=msg.text.body, **base)
+    if msg.type == "image" and msg.image is not None:
+        return Inbound(kind="image", text=msg.image.caption, media_id=msg.image.id, **base)
+    reply = msg.interactive.button_reply if msg.interactive else None
+    if msg.type == "interactive" and reply is not None:
+        return Inbound(kind="button", text=reply.title, button_id=reply.id, **base)
+    return Inbound(kind="other", **base)
