@@ -1,0 +1,59 @@
+"""The Telegram bot (python-telegram-bot itself) against a local fake Bot API server,
+with the real Redis; the engine fixture adds a real preview-model engine."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bots.telegram.app import Running, running
+from clipbot.settings import Settings
+from storage import Storage
+from tests.adapter_telegram.fake_bot_api import FakeBotApi
+
+TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuvwxyz"
+WEBHOOK_SECRET = "s3cret-Token_0123456789"
+ADMIN_ID = 999
+# Tests edit faster than production (4 s) and the fake allows fewer edits than that.
+EDIT_INTERVAL_S = 0.25
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    fake = await FakeBotApi(TOKEN).start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+def make_settings(redis_url: str, prefix: str, api: FakeBotApi, **over: Any) -> Settings:
+    values: dict[str, Any] = {
+        "redis_url": redis_url, "redis_prefix": prefix, "bot_id": f"tg-{uuid.uuid4().hex[:6]}",
+        "telegram_token": TOKEN, "telegram_base_url": api.base_url,
+        "telegram_base_file_url": api.base_file_url, "admin_ids": [str(ADMIN_ID)],
+        "daily_clips": 5, "max_inflight": 3, "max_queue": 50, "rules_file": None,
+    }
+    values.update(over)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(redis_url: str, prefix: str, api: FakeBotApi) -> Settings:
+    return make_settings(redis_url, prefix, api)
+
+
+def bot_running(settings: Settings, storage: Storage
+                ) -> contextlib.AbstractAsyncContextManager[Running]:
+    return running(settings, storage, webhook_host="127.0.0.1", webhook_port=0,
+                   edit_interval_s=EDIT_INTERVAL_S, poll_timeout_s=1.0)
+
+
+@pytest.fixture
+async def bot(settings: Settings, storage: Storage) -> AsyncIterator[Running]:
+    async with bot_running(settings, storage) as run:
+        yield run
