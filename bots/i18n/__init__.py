@@ -37,14 +37,18 @@ def normalize(locale: str | None) -> str:
 
 
 def pick(accept_language: str | None) -> str:
-    """Best supported language from an HTTP Accept-Language header."""
-    best, best_q = DEFAULT, -1.0
+    """Best supported language from an HTTP Accept-Language header (q=0 means 'not this')."""
+    best, best_q = DEFAULT, 0.0
     for part in (accept_language or "").split(","):
-        lang, _, q = part.strip().partition(";q=")
-        try:
-            weight = float(q) if q else 1.0
-        except ValueError:
-            continue
+        lang, *params = (p.strip() for p in part.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
         code = normalize(lang)
         if code == lang.split("-")[0].strip().lower() and weight > best_q:
             best, best_q = code, weight
