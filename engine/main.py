@@ -8,6 +8,7 @@ import os
 import secrets
 import signal
 import socket
+import sys
 
 from clipbot.settings import Settings
 from clipbot.wiring import open_storage
@@ -24,14 +25,18 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     import torch
 
     from engine.model import choose_model
-    from engine.pipeline import VideoGenerator
+    from engine.pipeline import ModelLoadError, VideoGenerator
 
     choice = choose_model(settings.model, settings.model_cache, cuda=torch.cuda.is_available())
     log.info("loading model %s", choice.source)
-    generator = await asyncio.to_thread(
-        VideoGenerator.load, choice.source, device=settings.device,
-        local_files_only=choice.local_only,
-    )
+    try:
+        generator = await asyncio.to_thread(
+            VideoGenerator.load, choice.source, device=settings.device,
+            local_files_only=choice.local_only,
+        )
+    except ModelLoadError as exc:
+        print(f"clipbot: {exc}", file=sys.stderr)
+        return 2
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
