@@ -26,6 +26,7 @@ from storage import Storage
 log = logging.getLogger("clipbot.web")
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 16 * 1024  # a prompt is at most a few KB of JSON
+SHUTDOWN_GRACE_S = 0.2
 
 
 def create_app(settings: Settings, storage: Storage, service: ClipService) -> web.Application:
@@ -73,7 +74,9 @@ def _background(bot_id: str):
         ]
         yield
         stop.set()
-        _, pending = await asyncio.wait(tasks, timeout=5)
+        # Cancelling a pump mid-read is safe, and mid-delivery only means the browser may
+        # hear about a clip twice: the charge is committed by one atomic script either way.
+        _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_S)
         for task in pending:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

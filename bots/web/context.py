@@ -34,8 +34,8 @@ class WebContext:
 
 CTX = web.AppKey("clipbot_web", WebContext)
 SOCKETS = web.AppKey("clipbot_web_sockets", weakref.WeakSet)
-SESSION = "clipbot_session"
-LOCALE = "clipbot_locale"
+SESSION = web.RequestKey("clipbot_session", Session)
+LOCALE = web.RequestKey("clipbot_locale", str)
 
 
 class ApiError(Exception):
