@@ -57,3 +57,24 @@ def bot_running(settings: Settings, storage: Storage
 async def bot(settings: Settings, storage: Storage) -> AsyncIterator[Running]:
     async with bot_running(settings, storage) as run:
         yield run
+
+
+@contextlib.asynccontextmanager
+async def engine_running(storage: Storage, generator: object) -> AsyncIterator[object]:
+    """A real preview-model engine started mid-test (the ``engine`` fixture starts with the
+    test, too early for the restart scenario); 2 denoising steps per job."""
+    import asyncio
+
+    from engine.worker import Worker, WorkerConfig
+
+    worker = Worker(storage, generator,  # type: ignore[arg-type]
+                    WorkerConfig(engine_id=f"tg-engine-{uuid.uuid4().hex[:6]}",
+                                 profile="preview", default_steps=2, heartbeat_ttl_s=1.5,
+                                 block_ms=200, progress_interval_s=0.0))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield worker
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)

@@ -54,8 +54,10 @@ class FakeBotApi:
     edit_min_interval_s: float = 1.0
     retry_after_s: int = 1
     calls: list[Call] = field(default_factory=list)
-    messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # live ones
+    sent: list[dict[str, Any]] = field(default_factory=list)  # every message made, in order
     files: dict[str, bytes] = field(default_factory=dict)
+    served: list[int] = field(default_factory=list)  # update ids handed out, repeats included
     rate_limited: list[Call] = field(default_factory=list)  # edits we answered with 429
     violations: list[Call] = field(default_factory=list)  # edits sent during a 429 wait
     url: str = ""
@@ -119,6 +121,10 @@ class FakeBotApi:
         return [c.params["text"] for c in self.called("sendMessage")
                 if c.params.get("chat_id") == chat_id]
 
+    def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
+        """Text messages the bot sent to the chat (as they are now, edits included)."""
+        return [m for m in self.sent if m["chat"]["id"] == chat_id and "text" in m]
+
     async def wait_for(self, check: Callable[[], Any], timeout: float = 30.0) -> Any:
         async def poll() -> Any:
             while not (result := check()):
@@ -163,7 +169,9 @@ class FakeBotApi:
         async with self._arrived:
             with _suppress_timeout():
                 await asyncio.wait_for(self._arrived.wait_for(pending), timeout)
-            return _ok(pending())
+            updates = pending()
+            self.served.extend(u["update_id"] for u in updates)
+            return _ok(updates)
 
     async def _api_sendmessage(self, call: Call) -> web.Response:
         p = call.params
@@ -256,6 +264,7 @@ class FakeBotApi:
                "from": self.bot_user, **body}
         _set_markup(msg, p.get("reply_markup"))
         self.messages[(chat, msg["message_id"])] = msg
+        self.sent.append(msg)
         return msg
 
     def _too_many(self, chat: int, now: float) -> web.Response:

@@ -1,0 +1,50 @@
+"""Groups: /video is the way in (privacy mode hides plain text); the requester pays."""
+
+from __future__ import annotations
+
+from bots.i18n import t
+from bots.telegram.app import Running
+from storage import QuotaLimits, Storage
+from tests.adapter_telegram.fake_bot_api import BOT_USERNAME, FakeBotApi
+from tests.adapter_telegram.updates import GROUP_ID, message, user
+
+LIMITS = QuotaLimits(daily_clips=5, max_inflight=3, max_queue=50)
+
+
+async def test_group_video_charges_the_requesting_user(
+        api: FakeBotApi, bot: Running, storage: Storage) -> None:
+    ana, ben = user(601, name="Ana"), user(602, name="Ben", lang="pt")
+    await api.inject(message("just chatting about bread", sender=ana, chat_id=GROUP_ID))
+    await api.inject(message("/other_bots_command", sender=ana, chat_id=GROUP_ID))
+    asked = await api.inject(message(f"/video@{BOT_USERNAME} a dog surfing --seconds 1",
+                                     sender=ben, chat_id=GROUP_ID))
+    ack = await api.wait_for(lambda: api.sent_to(GROUP_ID), timeout=10)
+    assert len(ack) == 1  # plain text and other bots' commands got no answer
+    call = api.called("sendMessage")[0]
+    assert call.params["reply_parameters"]["message_id"] == asked["message"]["message_id"]
+    assert ack[0]["text"] == t("pt", "ack_no_engine")  # Ben's language; no engine online
+
+    [job] = await storage.jobs.jobs_of("telegram:602")
+    assert (job.request.chat_id, job.request.user_id) == (str(GROUP_ID), "602")
+    assert job.request.prompt == "a dog surfing"
+    assert (await storage.accounts.quota("telegram:602", LIMITS)).inflight == 1
+    assert (await storage.accounts.quota("telegram:601", LIMITS)).used_clips == 0
+    assert not await storage.jobs.jobs_of(f"telegram:{GROUP_ID}")
+
+    await api.inject(message("/quota", sender=ana, chat_id=GROUP_ID))
+    replies = await api.wait_for(lambda: len(m := api.sent_to(GROUP_ID)) >= 2 and m,
+                                 timeout=10)
+    assert replies[1]["text"].startswith("Today you have 5 of 5 clips left")
+
+
+async def test_bare_unknown_command_in_group_is_ignored_but_addressed_one_answered(
+        api: FakeBotApi, bot: Running) -> None:
+    ana = user(603)
+    await api.inject(message("/dance", sender=ana, chat_id=GROUP_ID))
+    await api.inject(message(f"/dance@{BOT_USERNAME}", sender=ana, chat_id=GROUP_ID))
+    replies = await api.wait_for(lambda: api.sent_to(GROUP_ID), timeout=10)
+    await api.inject(message("/help", sender=ana, chat_id=GROUP_ID))
+    await api.wait_for(lambda: len(api.sent_to(GROUP_ID)) >= 2, timeout=10)
+    texts = [m["text"] for m in api.sent_to(GROUP_ID)]
+    assert texts == [t("en", "unknown_command", command="/dance"), t("en", "help")]
+    assert replies
