@@ -8,7 +8,7 @@ from typing import Any
 from bots.i18n import DEFAULT, LANGUAGES, available, catalog, is_rtl, normalize, t
 
 FALLBACK_EN: dict[str, str] = {
-    "web_title": "Clip chat",
+    "web_title": "clipbot",
     "web_placeholder": "Describe a video…",
     "web_send": "Send",
     "web_shape": "Shape",

@@ -143,7 +143,7 @@
     video.loop = true;
     video.autoplay = true;
     video.preload = "auto";
-    if (job.width && job.height) video.style.aspectRatio = job.width + " / " + job.height;
+    if (job.width && job.height) video.style.setProperty("--ar", String(job.width / job.height));
     video.poster = job.thumb;
     video.src = job.clip;
     card.appendChild(video);
@@ -251,9 +251,11 @@
       b.type = "button";
       b.dataset.aspect = a.value;
       b.setAttribute("aria-pressed", a.value === state.aspect ? "true" : "false");
-      var icon = el("span", "icon r" + a.value.replace(":", "x"));
-      b.appendChild(icon);
-      b.appendChild(el("span", "label", S[a.key] || a.value));
+      // The ratio itself is the label (no words to translate); the name is for screen readers.
+      b.setAttribute("aria-label", (S[a.key] || a.value) + " " + a.value);
+      b.title = S[a.key] || a.value;
+      b.appendChild(el("span", "icon r" + a.value.replace(":", "x")));
+      b.appendChild(el("bdi", "label", a.value));
       b.onclick = function () {
         state.aspect = a.value;
         Array.prototype.forEach.call(box.children, function (c) {
