@@ -19,6 +19,7 @@ from clipbot.wiring import core_config, open_storage
 from storage import Storage
 
 log = logging.getLogger("clipbot.discord")
+SHUTDOWN_GRACE_S = 10.0
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
@@ -49,13 +50,13 @@ async def run(
                        edit_interval_s=edit_interval_s)
     client.deps = Deps(service, storage, sink, settings.discord_token_window_s)
     done = asyncio.Event()  # ours: the pumps stop with the bot, not the whole process
-    tasks: list[asyncio.Task[None]] = []
+    gateway: asyncio.Task[None] | None = None
+    pumps: list[asyncio.Task[None]] = []
     try:
         # Log in before the pumps start: deliveries need the client's HTTP session.
         await client.login(settings.discord_token)
         gateway = asyncio.create_task(client.connect(), name="discord-gateway")
-        tasks = [
-            gateway,
+        pumps = [
             asyncio.create_task(ResultPump(storage, PLATFORM, settings.bot_id, sink).run(done)),
             asyncio.create_task(follow_progress(storage, PLATFORM, sink, done)),
         ]
@@ -66,9 +67,25 @@ async def run(
             gateway.result()  # raises why the gateway ended
             log.warning("Discord gateway closed")
     finally:
-        done.set()
-        await client.close()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _shutdown(client, done, pumps, gateway)
         discord.http.Route.BASE = previous_base
+
+
+async def _shutdown(
+    client: ClipClient,
+    done: asyncio.Event,
+    pumps: list[asyncio.Task[None]],
+    gateway: asyncio.Task[None] | None,
+) -> None:
+    # Let a delivery under way finish before the HTTP session closes; one that does not
+    # finish in time stays unacked and is delivered again after the restart.
+    done.set()
+    if pumps:
+        _, late = await asyncio.wait(pumps, timeout=SHUTDOWN_GRACE_S)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+    await client.close()
+    if gateway is not None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await gateway

@@ -1,0 +1,81 @@
+"""INTERACTION_CREATE payloads as Discord sends them (slash commands and button clicks)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from tests.adapter_discord.fake_discord import FakeDiscord, _user
+
+GUILD = "700000000000000001"
+CHANNEL = "700000000000000002"
+USER = "700000000000000003"
+ALL_PERMISSIONS = str((1 << 50) - 1)
+TEN_MIB = 10 * 1024 * 1024
+_OPTION_TYPES = {bool: 5, int: 4, float: 10, str: 3}
+
+
+def _base(fake: FakeDiscord, kind: int, *, user_id: str, locale: str, channel_id: str,
+          guild_id: str | None, size_limit: int) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": fake.snowflake(), "application_id": fake.app_id, "type": kind,
+        "token": "itok-" + secrets.token_urlsafe(24), "version": 1,
+        "channel_id": channel_id, "locale": locale, "app_permissions": ALL_PERMISSIONS,
+        "entitlements": [], "attachment_size_limit": size_limit,
+    }
+    user = _user(user_id, f"user{user_id[-4:]}")
+    if guild_id is None:
+        payload["user"] = user
+        payload["channel"] = {"id": channel_id, "type": 1, "recipients": [user]}
+        payload["context"] = 1
+        return payload
+    payload.update(
+        guild_id=guild_id, guild_locale="en-US", context=0,
+        authorizing_integration_owners={"0": guild_id},
+        channel={"id": channel_id, "type": 0, "guild_id": guild_id, "name": "general",
+                 "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None,
+                 "permissions": ALL_PERMISSIONS},
+        member={"user": user, "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
+                "deaf": False, "mute": False, "flags": 0, "permissions": ALL_PERMISSIONS},
+    )
+    return payload
+
+
+def slash(
+    fake: FakeDiscord, name: str, options: dict[str, Any] | None = None, *,
+    user_id: str = USER, locale: str = "en-US", channel_id: str = CHANNEL,
+    guild_id: str | None = GUILD, size_limit: int = TEN_MIB,
+    users: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A slash command; ``users`` maps user options to ids (sent as resolved users)."""
+    payload = _base(fake, 2, user_id=user_id, locale=locale, channel_id=channel_id,
+                    guild_id=guild_id, size_limit=size_limit)
+    opts = [{"name": k, "type": _OPTION_TYPES[type(v)], "value": v}
+            for k, v in (options or {}).items()]
+    resolved: dict[str, Any] = {}
+    for k, uid in (users or {}).items():
+        opts.append({"name": k, "type": 6, "value": uid})
+        resolved.setdefault("users", {})[uid] = _user(uid, f"user{uid[-4:]}")
+    data: dict[str, Any] = {"id": fake.snowflake(), "name": name, "type": 1, "options": opts}
+    if resolved:
+        data["resolved"] = resolved
+    payload["data"] = data
+    return payload
+
+
+def click(
+    fake: FakeDiscord, message: dict[str, Any], custom_id: str, *,
+    user_id: str = USER, locale: str = "en-US", guild_id: str | None = GUILD,
+) -> dict[str, Any]:
+    """A button click on ``message`` (a message payload the fake recorded)."""
+    payload = _base(fake, 3, user_id=user_id, locale=locale,
+                    channel_id=message.get("channel_id") or CHANNEL, guild_id=guild_id,
+                    size_limit=TEN_MIB)
+    payload["message"] = message
+    payload["data"] = {"custom_id": custom_id, "component_type": 2}
+    return payload
+
+
+def custom_ids(message: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for row in message.get("components", [])
+            for c in row.get("components", []) if "custom_id" in c]

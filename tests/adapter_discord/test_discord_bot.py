@@ -1,0 +1,244 @@
+"""The Discord adapter through discord.py against the local fake Discord, real Redis and
+the preview engine."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bots.core.options import MAX_SECONDS
+from bots.discord.app import serve
+from bots.i18n import t
+from clipbot.media import probe_mp4
+from storage import JobState, QuotaLimits, Storage
+from tests.adapter_discord.fake_discord import Call, FakeDiscord
+from tests.adapter_discord.harness import (
+    bot_settings,
+    engine_running,
+    running_bot,
+    until_ready,
+)
+from tests.adapter_discord.payloads import CHANNEL, USER, click, custom_ids, slash
+
+pytestmark = pytest.mark.slow
+PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
+DEFERRED_WITH_SOURCE, MESSAGE_WITH_SOURCE = 5, 4
+EPHEMERAL = 64
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def edits(fake: FakeDiscord, token: str) -> list[Call]:
+    return fake.find("edit_message", token)
+
+
+def embed_text(call: Call) -> str:
+    return " ".join(e.get("description", "") for e in call.payload.get("embeds") or [])
+
+
+async def followup_of(fake: FakeDiscord, token: str, timeout: float = 90.0) -> Call:
+    calls = await fake.wait_for(lambda: fake.find("followup", token), timeout)
+    return calls[0]
+
+
+async def jobs_of(storage: Storage, user: str = USER) -> list:
+    return await storage.jobs.jobs_of(f"discord:{user}", 50)
+
+
+async def test_video_defers_edits_status_and_follows_up_with_h264(
+    fake: FakeDiscord, storage: Storage, redis_url: str, engine: object
+) -> None:
+    async with running_bot(fake, storage, redis_url):
+        # Connected without privileged intents; commands registered with descriptions.
+        assert fake.identify is not None
+        assert fake.identify["intents"] & PRIVILEGED_INTENTS == 0
+        names = {c["name"] for c in fake.commands["global"]}
+        assert {"video", "quota", "status", "cancel", "forget", "grant", "ban", "stats"} <= names
+
+        limit = 5 * 1024 * 1024
+        payload = slash(fake, "video", {"prompt": "a bakery window at sunrise",
+                                        "aspect": "9:16", "seconds": 1, "seed": 7},
+                        size_limit=limit)
+        await fake.interact(payload)
+        await fake.interact(payload)  # the gateway delivers the same interaction again
+        token = payload["token"]
+        follow = await followup_of(fake, token)
+
+        # One deferral accepted (the re-delivery's answer is refused by Discord), one job.
+        callbacks = fake.find("callback", token)
+        assert sorted((c.payload["type"], c.status) for c in callbacks) == [
+            (DEFERRED_WITH_SOURCE, 200), (DEFERRED_WITH_SOURCE, 400)]
+        [job] = await jobs_of(storage)
+        assert job.request.aspect == "9:16" and job.request.seed == 7
+
+        status = edits(fake, token)
+        assert status, "the deferred reply was never turned into a status embed"
+        first = embed_text(status[0])
+        assert re.search(r"<t:\d+:R>", first), first  # the countdown
+        assert "▱" in first  # the progress bar
+        assert any("▰" in embed_text(c) for c in status[1:]), "no progress shown"
+        assert custom_ids(status[0].payload) == [f"clip:cancel:{job.id}"]
+        assert min(c.at for c in callbacks) <= status[0].at <= follow.at
+
+        # The clip: an H.264 MP4 under the guild's limit, with Retry / Vary buttons.
+        [upload] = follow.files
+        assert upload.filename.endswith(".mp4")
+        assert len(upload.data) <= limit
+        info = probe_mp4(upload.data)
+        assert info.codec == "h264" and info.frames > 0
+        assert "a bakery window at sunrise" in follow.payload["content"]
+        assert custom_ids(follow.payload) == [f"clip:retry:{job.id}", f"clip:vary:{job.id}"]
+
+        # Charged once, marked delivered; the status message ends as done without buttons.
+        await fake.wait_for(lambda: "100%" in embed_text(edits(fake, token)[-1]))
+        assert edits(fake, token)[-1].payload.get("components") == []
+        assert (await storage.jobs.get(job.id)).delivered  # type: ignore[union-attr]
+        assert len(fake.find("followup", token)) == 1
+        assert (await storage.accounts.quota(job.user, QuotaLimits())).used_clips == 1
+
+        # Retry on the delivered clip: a new job with the same prompt, delivered too.
+        message = fake.messages[follow_message_id(fake, job.id)]
+        retry = await fake.interact(click(fake, message, f"clip:retry:{job.id}"))
+        second = await followup_of(fake, retry["token"])
+        jobs = await jobs_of(storage)
+        assert len(jobs) == 2
+        new = next(j for j in jobs if j.id != job.id)
+        assert new.request.prompt == job.request.prompt
+        assert probe_mp4(second.files[0].data).codec == "h264"
+        assert not fake.find("webhook_rejected")
+
+
+def follow_message_id(fake: FakeDiscord, job_id: str) -> str:
+    return next(m["id"] for m in fake.messages.values()
+                if custom_ids(m)[:1] == [f"clip:retry:{job_id}"])
+
+
+async def test_serve_throttles_status_edits_to_one_per_five_seconds(
+    fake: FakeDiscord, storage: Storage, redis_url: str, engine: object
+) -> None:
+    stop = asyncio.Event()
+    settings = bot_settings(fake, redis_url, storage.keys.prefix)
+    task = asyncio.create_task(serve(settings, stop))  # the real entry point, default pacing
+    try:
+        await until_ready(fake, task, 1)
+        sent = await fake.interact(slash(fake, "video", {"prompt": "waves on a pier"}))
+        await followup_of(fake, sent["token"])
+        await fake.wait_for(lambda: "100%" in embed_text(edits(fake, sent["token"])[-1]))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+    status = edits(fake, sent["token"])
+    # The engine reports every step; only the final edit may come sooner than 5 s.
+    gaps = [b.at - a.at for a, b in itertools.pairwise(status[:-1])]
+    assert all(gap >= 4.9 for gap in gaps), gaps
+    assert len(status) >= 2
+
+
+@pytest.mark.parametrize(
+    ("options", "key", "params"),
+    [
+        ({"prompt": "a cat", "seconds": MAX_SECONDS + 4}, "bad_seconds",
+         {"value": str(MAX_SECONDS + 4), "min": 1, "max": MAX_SECONDS}),
+        ({"prompt": "a cat", "aspect": "7:3"}, "bad_aspect",
+         {"value": "7:3", "choices": "16:9, 9:16, 1:1"}),
+        ({"prompt": "a cat", "seed": -5}, "bad_seed",
+         {"value": "-5", "min": 0, "max": 2**32 - 1}),
+        ({"prompt": "   "}, "empty_prompt", {}),
+    ],
+)
+async def test_bad_options_get_a_private_localised_refusal_and_queue_nothing(
+    fake: FakeDiscord, storage: Storage, redis_url: str, options: dict, key: str, params: dict
+) -> None:
+    async with running_bot(fake, storage, redis_url):
+        sent = await fake.interact(slash(fake, "video", options, locale="es-ES"))
+        [answer] = await fake.wait_for(lambda: fake.find("callback", sent["token"]))
+        assert answer.payload["type"] == MESSAGE_WITH_SOURCE
+        assert answer.payload["data"]["flags"] & EPHEMERAL
+        assert answer.payload["data"]["content"] == t("es", key, **params)
+        await asyncio.sleep(0.3)
+        assert await jobs_of(storage) == []
+        assert await storage.jobs.queue_depth() == 0
+        assert not fake.find("followup") and not fake.find("edit_message")
+
+
+async def test_quota_refusal_after_defer_is_private(
+    fake: FakeDiscord, storage: Storage, redis_url: str
+) -> None:
+    async with running_bot(fake, storage, redis_url, limits=QuotaLimits(daily_clips=0)):
+        sent = await fake.interact(slash(fake, "video", {"prompt": "a lighthouse"}))
+        [refusal] = await fake.wait_for(lambda: fake.find("followup", sent["token"]))
+        assert refusal.payload["flags"] & EPHEMERAL
+        assert "clips" in refusal.payload["content"]
+        assert fake.find("delete_message", sent["token"])  # the public 'thinking…' is gone
+        assert await jobs_of(storage) == []
+
+
+async def test_cancel_button_cancels_a_queued_job_without_charge(
+    fake: FakeDiscord, storage: Storage, redis_url: str
+) -> None:
+    async with running_bot(fake, storage, redis_url):  # no engine: the job stays queued
+        sent = await fake.interact(slash(fake, "video", {"prompt": "a slow train"}))
+        [status] = await fake.wait_for(lambda: edits(fake, sent["token"]))
+        [job] = await jobs_of(storage)
+        assert custom_ids(status.payload) == [f"clip:cancel:{job.id}"]
+
+        message = fake.messages[status.payload["id"]]
+        press = await fake.interact(click(fake, message, f"clip:cancel:{job.id}"))
+        [answer] = await fake.wait_for(lambda: edits(fake, press["token"]))
+        assert answer.payload["content"] == t("en", "cancelled")
+        await fake.wait_for(
+            lambda: t("en", "cancelled") in embed_text(edits(fake, sent["token"])[-1])
+        )
+        assert (await storage.jobs.get(job.id)).state is JobState.CANCELLED  # type: ignore[union-attr]
+        quota = await storage.accounts.quota(f"discord:{USER}", QuotaLimits())
+        assert quota.used_clips == 0 and quota.inflight == 0
+
+
+async def test_job_outliving_the_token_is_posted_in_the_channel(
+    fake: FakeDiscord, storage: Storage, redis_url: str, preview_generator: object
+) -> None:
+    fake.token_window_s = 1.0
+    async with running_bot(fake, storage, redis_url, window_s=1.0):
+        sent = await fake.interact(slash(fake, "video", {"prompt": "fireflies in a jar"}))
+        await fake.wait_for(lambda: edits(fake, sent["token"]))
+        await asyncio.sleep(1.2)  # the interaction token is now dead
+        async with engine_running(storage, preview_generator):
+            [post] = await fake.wait_for(lambda: fake.find("channel_message"), 90)
+        assert post.path.endswith(f"/channels/{CHANNEL}/messages")
+        assert post.payload["content"].startswith(f"<@{USER}>")
+        assert [str(u) for u in post.payload["allowed_mentions"]["users"]] == [USER]
+        assert post.payload["allowed_mentions"]["parse"] == []
+        [upload] = post.files
+        assert probe_mp4(upload.data).codec == "h264"
+        assert not fake.find("followup")
+        assert not fake.find("webhook_rejected")  # never tried the dead token
+
+
+async def test_restarted_bot_delivers_a_job_finished_while_it_was_down(
+    fake: FakeDiscord, storage: Storage, redis_url: str, preview_generator: object
+) -> None:
+    async with running_bot(fake, storage, redis_url):
+        sent = await fake.interact(slash(fake, "video", {"prompt": "a snowy street"}))
+        await fake.wait_for(lambda: edits(fake, sent["token"]))
+    [job] = await jobs_of(storage)
+    async with engine_running(storage, preview_generator):
+        for _ in range(900):  # generous: CI machines can be slow
+            if (await storage.jobs.get(job.id)).state is JobState.DONE:  # type: ignore[union-attr]
+                break
+            await asyncio.sleep(0.1)
+    async with running_bot(fake, storage, redis_url):
+        follow = await followup_of(fake, sent["token"])
+        assert probe_mp4(follow.files[0].data).codec == "h264"
+    assert (await storage.jobs.get(job.id)).delivered  # type: ignore[union-attr]
