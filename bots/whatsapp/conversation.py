@@ -32,7 +32,9 @@ class Conversation:
         """Answer one message, exactly once per WhatsApp message id."""
         if not msg.sender or not await self.state.first_sight(msg.message_id):
             return
-        await self.state.saw_user(msg.sender, msg.timestamp or time.time())
+        now = time.time()
+        # Meta's timestamp starts the 24-hour window; never trust one from the future.
+        await self.state.saw_user(msg.sender, min(msg.timestamp or now, now))
         who = await self._who(msg.sender)
         await self._release_held(who)
         if msg.kind == "text" and msg.text.lstrip().startswith("/"):

@@ -98,13 +98,15 @@ class GraphClient:
             meta = await _json(resp)
         if int(meta.get("file_size") or 0) > max_bytes:
             raise GraphError(413, None, "media larger than allowed")
+        data = bytearray()
         async with self.session.get(meta["url"], headers=self._auth) as resp:
             if resp.status != 200:
                 raise GraphError(resp.status, None, "media download failed")
-            data = await resp.content.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise GraphError(413, None, "media larger than allowed")
-        return data, str(meta.get("mime_type", ""))
+            async for chunk in resp.content.iter_chunked(64 * 1024):
+                data += chunk
+                if len(data) > max_bytes:  # file_size may be missing or wrong
+                    raise GraphError(413, None, "media larger than allowed")
+        return bytes(data), str(meta.get("mime_type", ""))
 
     async def _post_json(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         async with self.session.post(f"{self.root}/{path}", json=payload,

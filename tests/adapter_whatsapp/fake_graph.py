@@ -37,6 +37,7 @@ class FakeGraph:
     uploads: list[dict[str, str]] = field(default_factory=list)  # form fields per upload
     # Recipients whose 24-hour window Meta considers closed (error 131047).
     closed_windows: set[str] = field(default_factory=set)
+    report_sizes: bool = True  # False: omit file_size, as a client must not rely on it
     url: str = ""
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -134,14 +135,17 @@ class FakeGraph:
         media = self.media.get(media_id)
         if media is None:
             return _error(404, 100, "Unsupported get request.")
-        return web.json_response({
+        info = {
             "messaging_product": "whatsapp",
             "url": f"{self.url}/whatsapp_business/attachments/{media_id}",
             "mime_type": media.mime,
             "sha256": hashlib.sha256(media.data).hexdigest(),
             "file_size": len(media.data),
             "id": media_id,
-        })
+        }
+        if not self.report_sizes:
+            del info["file_size"]
+        return web.json_response(info)
 
     async def _download(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

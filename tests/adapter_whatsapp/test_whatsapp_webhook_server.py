@@ -11,7 +11,7 @@ import pytest
 
 from bots.core import render
 from bots.core.service import Submitted
-from bots.i18n import t
+from bots.i18n import normalize, t
 from bots.whatsapp.app import ConfigError, serve
 from bots.whatsapp.graph import GraphClient, GraphError
 from bots.whatsapp.phrases import say
@@ -186,6 +186,13 @@ async def test_commands(meta: Meta, storage: Storage, graph: FakeGraph) -> None:
     assert await meta.post(p.text(USER, "wamid.C3", "/cancel")) == 200
     await graph.wait_for(lambda: len(graph.texts(USER)) == 3)
     assert graph.texts(USER)[2] == t("en", "cancel_nothing")
+    assert await meta.post(p.text(USER, "wamid.C4", "/lang klingon")) == 200
+    await graph.wait_for(lambda: len(graph.texts(USER)) == 4)
+    assert graph.texts(USER)[3].startswith(t("en", "lang_choose")) and "/lang en" in \
+        graph.texts(USER)[3]
+    assert await meta.post(p.text(USER, "wamid.C5", "/lang en")) == 200
+    await graph.wait_for(lambda: len(graph.texts(USER)) == 5)
+    assert graph.texts(USER)[4] == t("en", "lang_set")
     assert await jobs_of(storage) == []
 
 
@@ -213,6 +220,10 @@ async def test_media_download_uses_the_bearer_token(graph: FakeGraph) -> None:
                                                           "image/png")
         with pytest.raises(GraphError):
             await client.download(media_id, 8)  # larger than allowed
+        graph.report_sizes = False  # the limit holds while streaming, too
+        with pytest.raises(GraphError) as err:
+            await client.download(media_id, 8)
+        assert err.value.status == 413
         wrong = GraphClient(http, base_url=graph.url, version=VERSION,
                             phone_number_id=p.PHONE_NUMBER_ID, token="wrong")
         with pytest.raises(GraphError) as err:
@@ -252,3 +263,14 @@ async def test_serve_refuses_to_start_unconfigured(redis_url: str, prefix: str) 
 
 def test_payload_fixture_is_valid_json() -> None:
     assert json.loads(p.encode(p.text(USER, "w", "x")))["object"] == "whatsapp_business_account"
+
+
+async def test_replies_in_the_language_of_the_number(
+    meta: Meta, storage: Storage, graph: FakeGraph
+) -> None:
+    brazil = "5511987654321"
+    assert await meta.post(p.text(brazil, "wamid.PT1", "um gato --ar 4:3")) == 200
+    [text] = await graph.wait_for(lambda: graph.texts(brazil))
+    lang = normalize("pt")  # English until the Portuguese catalog is there
+    assert text == t(lang, "bad_aspect", value="4:3", choices="16:9, 9:16, 1:1")
+    assert await jobs_of(storage, brazil) == []
