@@ -30,6 +30,9 @@ class Conversation:
 
     async def handle(self, msg: Inbound) -> None:
         """Answer one message, exactly once per WhatsApp message id."""
+        if msg.phone_number_id and msg.phone_number_id != self.graph.phone_number_id:
+            # Another number of the same business account: not ours to answer.
+            return
         if not msg.sender or not await self.state.first_sight(msg.message_id):
             return
         now = time.time()

@@ -33,8 +33,10 @@ async def jobs_of(storage: Storage, wa_id: str = USER) -> list:
     return await storage.jobs.jobs_of(f"whatsapp:{wa_id}", 50)
 
 
-async def keys_of(storage: Storage) -> list[str]:
-    return [k async for k in storage.redis.scan_iter(match=storage.keys.pattern)]
+async def keys_of(storage: Storage) -> set[str]:
+    """Keys of this test's deployment, less the result stream the bot creates at start."""
+    return {k async for k in storage.redis.scan_iter(match=storage.keys.pattern)
+            if k != storage.keys.results("whatsapp")}
 
 
 # ---- handshake ----------------------------------------------------------------------------
@@ -274,3 +276,13 @@ async def test_replies_in_the_language_of_the_number(
     lang = normalize("pt")  # English until the Portuguese catalog is there
     assert text == t(lang, "bad_aspect", value="4:3", choices="16:9, 9:16, 1:1")
     assert await jobs_of(storage, brazil) == []
+
+
+async def test_messages_for_another_number_of_the_account_are_left_alone(
+    meta: Meta, storage: Storage, graph: FakeGraph
+) -> None:
+    payload = p.text(USER, "wamid.OTHERNUM", "a windmill at dusk")
+    payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999"
+    assert await meta.post(payload) == 200
+    await asyncio.sleep(0.3)
+    assert graph.messages == [] and await jobs_of(storage) == []
