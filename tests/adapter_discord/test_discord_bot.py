@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -28,16 +27,6 @@ pytestmark = pytest.mark.slow
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
 DEFERRED_WITH_SOURCE, MESSAGE_WITH_SOURCE = 5, 4
 EPHEMERAL = 64
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def edits(fake: FakeDiscord, token: str) -> list[Call]:
@@ -167,6 +156,7 @@ async def test_bad_options_get_a_private_localised_refusal_and_queue_nothing(
         assert answer.payload["type"] == MESSAGE_WITH_SOURCE
         assert answer.payload["data"]["flags"] & EPHEMERAL
         assert answer.payload["data"]["content"] == t("es", key, **params)
+        assert answer.payload["data"]["content"] != t("en", key, **params)  # really Spanish
         await asyncio.sleep(0.3)
         assert await jobs_of(storage) == []
         assert await storage.jobs.queue_depth() == 0

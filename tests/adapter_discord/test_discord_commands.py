@@ -1,0 +1,83 @@
+"""/quota, /status, /forget and the operators' /grant, /ban, /stats through discord.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from bots.core import render
+from bots.core.service import Who
+from bots.i18n import t
+from storage import QuotaLimits, Storage
+from tests.adapter_discord.fake_discord import FakeDiscord
+from tests.adapter_discord.harness import running_bot
+from tests.adapter_discord.payloads import USER, slash
+
+pytestmark = pytest.mark.slow
+DEFERRED_WITH_SOURCE, EPHEMERAL = 5, 64
+OPERATOR = "700000000000000099"
+MEMBER = "700000000000000055"
+LIMITS = QuotaLimits(daily_clips=7, daily_gpu_s=300.0)
+
+
+async def private_answer(fake: FakeDiscord, payload: dict) -> str:
+    """The interaction was deferred privately at once, then answered; return the text."""
+    await fake.interact(payload)
+    token = payload["token"]
+    [answer] = await fake.wait_for(lambda: fake.find("edit_message", token))
+    [callback] = fake.find("callback", token)
+    assert callback.payload["type"] == DEFERRED_WITH_SOURCE
+    assert callback.payload["data"]["flags"] & EPHEMERAL
+    assert callback.at <= answer.at
+    return answer.payload["content"]
+
+
+async def test_quota_answers_privately_in_the_users_language(
+    fake: FakeDiscord, storage: Storage, redis_url: str
+) -> None:
+    async with running_bot(fake, storage, redis_url, limits=LIMITS) as service:
+        text = await private_answer(fake, slash(fake, "quota", locale="pt-BR"))
+        view = await service.quota(Who("discord", USER, "x", "pt"))
+        assert text == render.quota("pt", view)
+        assert text != render.quota("en", view)  # really Portuguese, not the fallback
+        assert "7" in text
+
+
+async def test_status_and_forget(fake: FakeDiscord, storage: Storage, redis_url: str) -> None:
+    async with running_bot(fake, storage, redis_url):
+        await fake.interact(slash(fake, "video", {"prompt": "a quiet harbour"}))
+        await fake.wait_for(lambda: fake.find("edit_message"))
+        status = await private_answer(fake, slash(fake, "status", locale="fr"))
+        assert "a quiet harbour" in status and t("fr", "state_queued") in status
+
+        done = await private_answer(fake, slash(fake, "forget", locale="fr"))
+        assert done == t("fr", "forget_done")
+        assert await storage.jobs.jobs_of(f"discord:{USER}") == []
+
+
+async def test_operator_commands_check_the_operator_list(
+    fake: FakeDiscord, storage: Storage, redis_url: str
+) -> None:
+    admins = frozenset({OPERATOR})
+    async with running_bot(fake, storage, redis_url, admins=admins, limits=LIMITS):
+        grant = {"clips": 40}
+        refused = await private_answer(
+            fake, slash(fake, "grant", grant, user_id=MEMBER, users={"user": MEMBER}))
+        assert refused == t("en", "admin_only")
+        assert (await storage.accounts.limits_for(f"discord:{MEMBER}", LIMITS)).daily_clips == 7
+
+        ok = await private_answer(
+            fake, slash(fake, "grant", grant, user_id=OPERATOR, users={"user": MEMBER}))
+        assert ok.startswith(t("en", "admin_done"))
+        assert (await storage.accounts.limits_for(f"discord:{MEMBER}", LIMITS)).daily_clips == 40
+
+        await private_answer(fake, slash(fake, "ban", user_id=OPERATOR, users={"user": MEMBER}))
+        assert (await storage.accounts.quota(f"discord:{MEMBER}", LIMITS)).banned
+        # The banned member is told so, privately, and nothing is queued.
+        sent = await fake.interact(slash(fake, "video", {"prompt": "a fox"}, user_id=MEMBER))
+        [refusal] = await fake.wait_for(lambda: fake.find("followup", sent["token"]))
+        assert refusal.payload["content"] == t("en", "banned")
+        assert refusal.payload["flags"] & EPHEMERAL
+        assert await storage.jobs.queue_depth() == 0
+
+        stats = await private_answer(fake, slash(fake, "stats", user_id=OPERATOR))
+        assert "0 waiting" in stats
