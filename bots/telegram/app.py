@@ -130,8 +130,14 @@ async def _pumps(storage: Storage, consumer: str, sink: TelegramSink) -> AsyncIt
         yield
     finally:
         stop.set()
+        # A pump blocked on Redis would notice ``stop`` only after its read times out.
+        # Cancelling it is safe once no send is under way: unacked results stay pending in
+        # the consumer group and are re-read at the next start, and sent ones are marked.
+        await sink.idle()
+        for task in workers:
+            task.cancel()
         for result in await asyncio.gather(*workers, return_exceptions=True):
-            if isinstance(result, Exception):
+            if isinstance(result, Exception) and not isinstance(result, asyncio.CancelledError):
                 log.error("result delivery stopped with an error", exc_info=result)
 
 

@@ -8,9 +8,10 @@ effort (a retry would send the clip twice).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyParameters
@@ -56,8 +57,34 @@ class TelegramSink:
         self.throttle = EditThrottle(edit_interval_s)
         # chat id -> monotonic time before which Telegram asked us not to edit there.
         self._quiet_until: dict[str, float] = {}
+        self._sending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def idle(self) -> None:
+        """Wait until no clip or notice is being sent (safe moment to stop the pump)."""
+        await self._idle.wait()
+
+    @contextlib.asynccontextmanager
+    async def _send_guard(self) -> AsyncIterator[None]:
+        self._sending += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._sending -= 1
+            if not self._sending:
+                self._idle.set()
 
     async def deliver_clip(self, job: JobRecord, clip: bytes, thumb: bytes | None) -> None:
+        async with self._send_guard():
+            await self._deliver_clip(job, clip, thumb)
+
+    async def deliver_failure(self, job: JobRecord) -> None:
+        async with self._send_guard():
+            await self._deliver_failure(job)
+
+    async def _deliver_clip(self, job: JobRecord, clip: bytes, thumb: bytes | None) -> None:
         if await self.state.was_sent(job.id):
             return
         r = job.request
@@ -81,7 +108,7 @@ class TelegramSink:
         await self.state.mark_sent(job.id)
         await self._close_status(job)
 
-    async def deliver_failure(self, job: JobRecord) -> None:
+    async def _deliver_failure(self, job: JobRecord) -> None:
         if await self.state.was_sent(job.id):
             return
         text = render.failure(job)

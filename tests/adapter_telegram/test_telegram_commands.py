@@ -101,3 +101,37 @@ async def test_admin_commands_only_for_admins(
 def bot_limits() -> QuotaLimits:
     """The limits ``make_settings`` gives the bot."""
     return QuotaLimits(daily_clips=5, max_inflight=3, max_queue=50)
+
+
+async def test_status_cancel_and_forget(api: FakeBotApi, bot: Running, storage: Storage) -> None:
+    ana = user(208)
+    await api.inject(message("/cancel", sender=ana))
+    assert (await reply_to(api, 208))[0] == t("en", "cancel_nothing")
+    await api.inject(message("a tram in the rain", sender=ana))
+    await reply_to(api, 208, 2)
+    await api.inject(message("/status", sender=ana))
+    assert (await reply_to(api, 208, 3))[2] == t(
+        "en", "status_line", state=t("en", "state_queued"), prompt="a tram in the rain")
+    await api.inject(message("/cancel", sender=ana))
+    assert (await reply_to(api, 208, 4))[3] == t("en", "cancelled")
+    await api.inject(message("/lang es", sender=ana))
+    await reply_to(api, 208, 5)
+    await api.inject(message("/forget", sender=ana))
+    assert (await reply_to(api, 208, 6))[5] == t("es", "forget_done")
+    assert not await storage.jobs.jobs_of("telegram:208")
+    # /forget dropped the language choice too: back to the app's language.
+    await api.inject(message("/help", sender=ana))
+    assert (await reply_to(api, 208, 7))[6] == t("en", "help")
+
+
+async def test_start_welcomes_with_an_example(api: FakeBotApi, bot: Running) -> None:
+    await api.inject(message("/start", sender=user(209, lang="pt-BR")))
+    text = (await reply_to(api, 209))[0]
+    assert text == t("pt", "welcome") and t("pt", "example_prompt") in text
+
+
+async def test_sticker_in_private_chat_gets_guidance(api: FakeBotApi, bot: Running) -> None:
+    sticker = {"file_id": "st1", "file_unique_id": "st1u", "type": "regular", "width": 512,
+               "height": 512, "is_animated": False, "is_video": False}
+    await api.inject(message(None, sender=user(210), sticker=sticker))
+    assert (await reply_to(api, 210))[0] == t("en", "empty_prompt")

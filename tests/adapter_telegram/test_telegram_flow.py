@@ -138,3 +138,30 @@ async def test_cancel_button(api: FakeBotApi, bot: Running, storage: Storage) ->
                                  and len(a) >= 2 and a, timeout=10)
     assert answers[1].params["text"] == t("en", "cancel_nothing")
     assert await storage.jobs.queue_depth() == 1
+
+
+async def test_retry_and_vary_buttons_queue_new_jobs(
+        api: FakeBotApi, bot: Running, storage: Storage) -> None:
+    ana = user(305)
+    await api.inject(message("a windmill at dusk --seed 7", sender=ana))
+    ack = await ack_of(api, 305)
+    job_id = buttons(ack)[0].removeprefix("c:")
+    await api.inject(press(f"r:{job_id}", sender=ana, on=ack))
+    await ack_of(api, 305, 2)
+    await api.inject(press(f"v:{job_id}", sender=ana, on=ack))
+    await ack_of(api, 305, 3)
+    jobs = {j.id: j for j in await storage.jobs.jobs_of("telegram:305")}
+    assert len(jobs) == 3
+    original = jobs.pop(job_id)
+    retry, vary = sorted(jobs.values(), key=lambda j: j.created_at_ms)
+    assert retry.request.prompt == original.request.prompt
+    assert vary.request.prompt.startswith(original.request.prompt + ", ")
+    assert original.request.seed == 7
+    assert len(api.called("answerCallbackQuery")) == 2
+    # Another user's tap on Ana's Retry button makes nothing.
+    await api.inject(press(f"r:{job_id}", sender=user(398), on=ack))
+    await api.wait_for(lambda: len(api.called("answerCallbackQuery")) == 3, timeout=10)
+    await api.wait_for(lambda: api.sent_to(305)[-1]["text"] == t("en", "not_found")
+                       or len(api.sent_to(305)) > 3, timeout=10)
+    assert len(await storage.jobs.jobs_of("telegram:305")) == 3
+    assert not await storage.jobs.jobs_of("telegram:398")

@@ -1,0 +1,114 @@
+"""The adapter's pure decisions, as tables."""
+
+from __future__ import annotations
+
+import datetime as dtm
+
+import pytest
+
+from bots.telegram.parse import (
+    Action,
+    Button,
+    addressed_to_us,
+    button_data,
+    command_of,
+    locale_for,
+    message_key,
+    parse_ban,
+    parse_button,
+    parse_grant,
+    retry_seconds,
+)
+from bots.telegram.texts import FALLBACK, MENU, menu, say
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("/video a cat", ("video", "", "a cat")),
+    ("/Video@Clip_Bot  a cat ", ("video", "clip_bot", "a cat")),
+    ("/video\na cat\non a roof", ("video", "", "a cat\non a roof")),
+    ("/help", ("help", "", "")),
+    ("a cat /video", ("", "", "a cat /video")),
+    ("", ("", "", "")),
+])
+def test_command_of(text: str, expected: tuple[str, str, str]) -> None:
+    assert command_of(text) == expected
+
+
+@pytest.mark.parametrize(("target", "username", "private", "ours"), [
+    ("", "clip_bot", True, True),
+    ("", "clip_bot", False, False),
+    ("clip_bot", "Clip_Bot", False, True),
+    ("other_bot", "clip_bot", True, False),
+])
+def test_addressed_to_us(target: str, username: str, private: bool, ours: bool) -> None:
+    assert addressed_to_us(target, username, private=private) is ours
+
+
+@pytest.mark.parametrize(("chosen", "app_lang", "expected"), [
+    (None, "es", "es"),
+    (None, "pt-BR", "pt"),
+    (None, "de", "en"),
+    ("fr", "es", "fr"),
+    ("xx", "es", "es"),
+    (None, None, "en"),
+])
+def test_locale_for(chosen: str | None, app_lang: str | None, expected: str) -> None:
+    assert locale_for(chosen, app_lang) == expected
+
+
+def test_locale_default_is_the_servers() -> None:
+    assert locale_for(None, "de", default="es") == "es"
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ("r:abc", Button(Action.RETRY, "abc")),
+    ("c:abc", Button(Action.CANCEL, "abc")),
+    ("l:es", Button(Action.LANG, "es")),
+    ("x:abc", None), ("r:", None), ("r", None), (None, None),
+])
+def test_parse_button(data: str | None, expected: Button | None) -> None:
+    assert parse_button(data) == expected
+
+
+def test_button_data_fits_telegram_limit() -> None:
+    assert parse_button(button_data(Action.VARY, "A" * 16)) == Button(Action.VARY, "A" * 16)
+    with pytest.raises(ValueError):
+        button_data(Action.RETRY, "A" * 63)
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["123", "9"], ("telegram:123", 9)),
+    (["telegram:123", "0"], ("telegram:123", 0)),
+    (["bob", "9"], None), (["123", "-1"], None), (["123"], None), (["123", "9", "x"], None),
+])
+def test_parse_grant(args: list[str], expected: tuple[str, int] | None) -> None:
+    got = parse_grant(args)
+    assert (None if got is None else (got.user, got.daily_clips)) == expected
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["123"], ("telegram:123", True)),
+    (["123", "off"], ("telegram:123", False)),
+    (["123", "on"], None), ([], None), (["@bob"], None),
+])
+def test_parse_ban(args: list[str], expected: tuple[str, bool] | None) -> None:
+    assert parse_ban(args) == expected
+
+
+def test_retry_seconds_takes_both_ptb_forms() -> None:
+    assert retry_seconds(3) == 3.0
+    assert retry_seconds(dtm.timedelta(seconds=2.5)) == 2.5
+
+
+def test_message_key_is_per_chat() -> None:
+    assert message_key(1, 5) != message_key(2, 5)
+    assert message_key(-100, 5) == message_key("-100", "5")
+
+
+def test_menu_has_valid_commands_and_fallbacks() -> None:
+    for lang in ("en", "es", "ar"):
+        names = [name for name, _ in menu(lang)]
+        assert names == list(MENU)
+        assert all(1 <= len(desc) <= 256 for _, desc in menu(lang))
+    assert say("en", "stats", queued=1, running=2, engines=3) == FALLBACK["stats"].format(
+        queued=1, running=2, engines=3)
