@@ -19,7 +19,7 @@ from telegram.ext import Application
 from bots.core.delivery import ResultPump, follow_progress
 from bots.core.service import ClipService
 from bots.i18n import DEFAULT, available
-from bots.telegram.delivery import TelegramSink, with_flood_control
+from bots.telegram.delivery import UPLOAD_TIMEOUT_S, TelegramSink, with_flood_control
 from bots.telegram.handlers import Handlers
 from bots.telegram.parse import PLATFORM
 from bots.telegram.state import TelegramState
@@ -32,7 +32,6 @@ from storage import Storage
 log = logging.getLogger("clipbot.telegram")
 
 ALLOWED_UPDATES = ["message", "callback_query"]
-UPLOAD_TIMEOUT_S = 300.0  # a 2000 MB upload to a local Bot API server takes a while
 WEBHOOK_HOST = "0.0.0.0"  # behind the operator's TLS proxy (Telegram calls https only)
 
 

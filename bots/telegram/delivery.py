@@ -33,6 +33,7 @@ T = TypeVar("T")
 # A send that matters (the clip, a failure notice) waits out flood control this many times.
 MAX_FLOOD_WAITS = 5
 MAX_FLOOD_WAIT_S = 120.0
+UPLOAD_TIMEOUT_S = 300.0  # a 2000 MB upload to a local Bot API server takes a while
 
 
 async def with_flood_control(call: Callable[[], Awaitable[T]]) -> T:
@@ -103,7 +104,8 @@ class TelegramSink:
             thumbnail=InputFile(thumb, filename="thumb.jpg") if thumb else None,
             reply_markup=again_keyboard(r.locale, job.id),
             reply_parameters=_reply_to(job),
-            write_timeout=300,
+            write_timeout=UPLOAD_TIMEOUT_S,
+            read_timeout=UPLOAD_TIMEOUT_S,
         ))
         await self.state.mark_sent(job.id)
         await self._close_status(job)

@@ -63,9 +63,11 @@ class Handlers:
         private = message.chat.type == ChatType.PRIVATE
         name, target, rest = command_of(message.text)
         if not name:
-            # Group privacy mode hides plain text in groups; if we see it anyway, stay quiet.
             if private:
                 await self._video(who, message, rest)
+            elif self._replies_to_us(message):
+                # Privacy mode shows us replies to our messages; plain text is not a request.
+                await self._say(who, message, say(who.locale, "group_video_hint"))
             return
         handler = self.commands.get(name)
         if handler is not None and (not target or addressed_to_us(target, self.bot.username,
@@ -198,6 +200,10 @@ class Handlers:
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
             if quote else None,
         )
+
+    def _replies_to_us(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return bool(replied and replied.from_user and replied.from_user.id == self.bot.id)
 
     async def _who(self, update: Update) -> Who:
         user, chat = update.effective_user, update.effective_chat

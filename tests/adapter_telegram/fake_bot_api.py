@@ -13,6 +13,7 @@ with ``retry_after``; an edit that arrives before that time is over is a *violat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -167,7 +168,7 @@ class FakeBotApi:
             return [u for u in self._updates if u["update_id"] >= self._confirmed][:limit]
 
         async with self._arrived:
-            with _suppress_timeout():
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait_for(pending), timeout)
             updates = pending()
             self.served.extend(u["update_id"] for u in updates)
@@ -275,14 +276,6 @@ class FakeBotApi:
              "parameters": {"retry_after": self.retry_after_s}},
             status=429,
         )
-
-
-class _suppress_timeout:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> bool:
-        return exc_type is TimeoutError
 
 
 async def _parameters(request: web.Request) -> tuple[dict[str, Any], dict[str, Upload]]:

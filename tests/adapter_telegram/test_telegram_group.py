@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bots.i18n import t
 from bots.telegram.app import Running
+from bots.telegram.texts import FALLBACK
 from storage import QuotaLimits, Storage
 from tests.adapter_telegram.fake_bot_api import BOT_USERNAME, FakeBotApi
 from tests.adapter_telegram.updates import GROUP_ID, message, user
@@ -48,3 +49,16 @@ async def test_bare_unknown_command_in_group_is_ignored_but_addressed_one_answer
     texts = [m["text"] for m in api.sent_to(GROUP_ID)]
     assert texts == [t("en", "unknown_command", command="/dance"), t("en", "help")]
     assert replies
+
+
+async def test_reply_to_our_message_in_group_gets_the_video_hint(
+        api: FakeBotApi, bot: Running, storage: Storage) -> None:
+    ana = user(604)
+    await api.inject(message("/help", sender=ana, chat_id=GROUP_ID))
+    [ours] = await api.wait_for(lambda: api.sent_to(GROUP_ID), timeout=10)
+    await api.inject(message("a cat please", sender=ana, chat_id=GROUP_ID,
+                             reply_to_message=ours))
+    replies = await api.wait_for(lambda: len(m := api.sent_to(GROUP_ID)) >= 2 and m,
+                                 timeout=10)
+    assert replies[1]["text"] == FALLBACK["group_video_hint"]
+    assert not await storage.jobs.jobs_of("telegram:604")

@@ -31,14 +31,12 @@ async def test_restart_between_submit_and_result_delivers_once(
 
     # The old process died before confirming its last update: Telegram serves it again.
     api.forget_confirmations()
-    async with bot_running(settings, storage) as second:
-        assert second.app.bot is not None
+    async with bot_running(settings, storage):
         await api.wait_for(lambda: api.called("sendVideo"), timeout=20)
         await api.wait_for(lambda: api.served.count(update["update_id"]) == 2, timeout=10)
         await asyncio.sleep(0.5)  # room for a wrong second delivery or a second ack
     assert len(api.called("sendVideo")) == 1
-    assert len(api.sent_to(501)) == 1 and ack[0]["message_id"] == api.sent_to(501)[0][
-        "message_id"]
+    assert api.sent_to(501) == ack  # the first ack only: the re-served update was a duplicate
     video = api.called("sendVideo")[0]
     assert video.params["chat_id"] == 501
     done = await storage.jobs.get(job.id)
