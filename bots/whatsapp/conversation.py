@@ -10,7 +10,7 @@ import aiohttp
 from bots.core import render
 from bots.core.service import ClipService, Refusal, Submitted, Who
 from bots.i18n import available, normalize, t
-from bots.whatsapp.delivery import send_result
+from bots.whatsapp.delivery import release_held
 from bots.whatsapp.graph import GraphClient, GraphError
 from bots.whatsapp.phrases import VARY, guess_locale, parse_button, say
 from bots.whatsapp.state import ChatState
@@ -39,7 +39,7 @@ class Conversation:
         # Meta's timestamp starts the 24-hour window; never trust one from the future.
         await self.state.saw_user(msg.sender, min(msg.timestamp or now, now))
         who = await self._who(msg.sender)
-        await self._release_held(who)
+        await release_held(self.graph, self.state, who.user_id)
         if msg.kind == "text" and msg.text.lstrip().startswith("/"):
             await self._command(who, msg.text.strip())
         elif msg.kind == "text":
@@ -55,19 +55,6 @@ class Conversation:
         chosen = await self.state.language(wa_id)
         locale = chosen or guess_locale(wa_id, self.default_locale)
         return Who(PLATFORM, wa_id, wa_id, locale)
-
-    async def _release_held(self, who: Who) -> None:
-        """Results that finished while the window was closed, now that it is open again."""
-        held = await self.state.take_held(who.user_id)
-        for i, item in enumerate(held):
-            try:
-                await self.graph.send_text(who.chat_id, say(item.locale, "wa_held"))
-                await send_result(self.graph, who.chat_id, item)
-            except (GraphError, aiohttp.ClientError):
-                log.exception("could not send a held result; keeping it")
-                for rest in held[i:]:
-                    await self.state.hold(who.user_id, rest)
-                return
 
     async def _video(self, who: Who, msg: Inbound, text: str) -> None:
         res = await self.service.request_video(

@@ -51,17 +51,25 @@ class WhatsAppSink:
     async def _send_or_hold(self, job: JobRecord, item: Held) -> None:
         to = job.request.chat_id
         self.throttle.forget(job.id)
-        if not inside_window(await self.state.last_seen(to), time.time()):
+        seen = await self.state.last_seen(to)
+        if not inside_window(seen, time.time()):
             await self.state.hold(to, item)
             log.info("window closed; result held for the next message", extra={"job": job.id})
-            return
-        try:
-            await send_result(self.graph, to, item)
-        except GraphError as exc:
-            if not exc.outside_window:
-                raise
-            await self.state.hold(to, item)
-            log.info("Meta says the window closed; result held", extra={"job": job.id})
+        else:
+            try:
+                await send_result(self.graph, to, item)
+                return
+            except GraphError as exc:
+                if not exc.outside_window:
+                    raise
+                await self.state.hold(to, item)
+                log.info("Meta says the window closed; result held", extra={"job": job.id})
+        # A message that arrived while we were holding it found nothing to release: send now.
+        if await self.state.last_seen(to) != seen:
+            try:
+                await release_held(self.graph, self.state, to)
+            except Exception:  # it is held: the user's next message brings it
+                log.exception("releasing held results failed", extra={"job": job.id})
 
     async def on_progress(self, progress: Progress) -> None:
         """WhatsApp cannot edit messages: keep the typing indicator alive instead."""
@@ -90,3 +98,17 @@ async def send_result(graph: GraphClient, to: str, item: Held) -> None:
     except (GraphError, aiohttp.ClientError) as exc:
         # The clip is out; failing here would make the pump send it a second time.
         log.warning("buttons not sent: %s", exc, extra={"job": item.job_id})
+
+
+async def release_held(graph: GraphClient, state: ChatState, wa_id: str) -> None:
+    """Send what was held for the user; whatever cannot be sent now is held again."""
+    held = await state.take_held(wa_id)
+    for i, item in enumerate(held):
+        try:
+            await graph.send_text(wa_id, say(item.locale, "wa_held"))
+            await send_result(graph, wa_id, item)
+        except (GraphError, aiohttp.ClientError):
+            log.exception("could not send a held result; keeping it")
+            for rest in held[i:]:
+                await state.hold(wa_id, rest)
+            return

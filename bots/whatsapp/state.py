@@ -94,7 +94,9 @@ class ChatState:
             pipe.lrange(key, 0, -1)
             pipe.delete(key)
             raw, _ = await pipe.execute()
-        return [Held.from_json(r) for r in raw]
+        # A delivery retried after holding holds the same job twice; announce it once.
+        items = {item.job_id: item for item in map(Held.from_json, raw)}
+        return list(items.values())
 
     async def language(self, wa_id: str) -> str | None:
         return await self.redis.get(self.key("lang", wa_id))
