@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bots.core import render
 from bots.core.delivery import Progress
@@ -78,12 +78,21 @@ class TelegramSink:
                 self._idle.set()
 
     async def deliver_clip(self, job: JobRecord, clip: bytes, thumb: bytes | None) -> None:
-        async with self._send_guard():
+        async with self._send_guard(), self._unreachable_is_final(job):
             await self._deliver_clip(job, clip, thumb)
 
     async def deliver_failure(self, job: JobRecord) -> None:
-        async with self._send_guard():
+        async with self._send_guard(), self._unreachable_is_final(job):
             await self._deliver_failure(job)
+
+    @contextlib.asynccontextmanager
+    async def _unreachable_is_final(self, job: JobRecord) -> AsyncIterator[None]:
+        """A user who blocked the bot (or a group that removed it) stays unreachable:
+        retrying would only delay the other results."""
+        try:
+            yield
+        except Forbidden as exc:
+            log.info("chat of job %s unreachable (%s); result dropped", job.id, exc)
 
     async def _deliver_clip(self, job: JobRecord, clip: bytes, thumb: bytes | None) -> None:
         if await self.state.was_sent(job.id):

@@ -61,6 +61,7 @@ class FakeBotApi:
     served: list[int] = field(default_factory=list)  # update ids handed out, repeats included
     rate_limited: list[Call] = field(default_factory=list)  # edits we answered with 429
     violations: list[Call] = field(default_factory=list)  # edits sent during a 429 wait
+    blocked: set[int] = field(default_factory=set)  # chats whose user blocked the bot
     url: str = ""
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _confirmed: int = 0  # updates below this id were confirmed by an offset
@@ -145,6 +146,8 @@ class FakeBotApi:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(404, "Not Found")
+        if params.get("chat_id") in self.blocked:
+            return _error(403, "Forbidden: bot was blocked by the user")
         return await handler(call)
 
     async def _file(self, request: web.Request) -> web.Response:

@@ -165,3 +165,19 @@ async def test_retry_and_vary_buttons_queue_new_jobs(
                        or len(api.sent_to(305)) > 3, timeout=10)
     assert len(await storage.jobs.jobs_of("telegram:305")) == 3
     assert not await storage.jobs.jobs_of("telegram:398")
+
+
+async def test_user_who_blocked_the_bot_does_not_stall_delivery(
+        api: FakeBotApi, bot: Running, storage: Storage) -> None:
+    ana = user(306)
+    await api.inject(message("a kite on the beach", sender=ana))
+    ack = await ack_of(api, 306)
+    job_id = buttons(ack)[0].removeprefix("c:")
+    api.blocked.add(306)
+    await api.inject(press(f"c:{job_id}", sender=ana, on=ack))
+    deadline = asyncio.get_running_loop().time() + 5
+    while not (job := await storage.jobs.get(job_id)).delivered:
+        assert asyncio.get_running_loop().time() < deadline, "delivery retried a blocked chat"
+        await asyncio.sleep(0.05)
+    assert job.state is JobState.CANCELLED
+    assert len(api.called("editMessageText")) == 1  # tried once, not again and again
