@@ -5,18 +5,26 @@ from __future__ import annotations
 import re
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bots.core.service import ClipService, Who
 from bots.i18n import available, pick
-from bots.web.events import EventHub
 from bots.web.session import Session, SessionSigner
 from bots.web.texts import ui
 from storage import Storage
 
+if TYPE_CHECKING:  # events imports this module
+    from bots.web.events import EventHub
+
 LANG_COOKIE = "cb_lang"
+# Redis unreachable right now (redis-py's ConnectionError is not the builtin one).
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    RedisConnectionError, RedisTimeoutError, ConnectionError, OSError,
+)
 # Ids that come from the browser (message ids, job ids in URLs) must look like this before
 # they get anywhere near a Redis key.
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

@@ -2,7 +2,9 @@
 
 The result pump and the progress channel publish ``JobUpdate``s per user; each open
 WebSocket holds a small queue. A browser that was away re-reads its jobs through
-``/api/history`` when it reconnects, so nothing here has to be durable.
+``/api/history`` when it reconnects, so nothing here has to be durable. With several web
+processes behind a load balancer, the queue watcher also notices jobs that another
+process delivered.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bots.core.delivery import Progress
+from bots.web.context import UNAVAILABLE
 from bots.web.views import JobUpdate
 from storage import JobRecord, JobState, Storage
 
@@ -106,7 +109,7 @@ async def watch_queue(storage: Storage, hub: EventHub, eta: Eta, stop: asyncio.E
     while not stop.is_set():
         try:
             await _watch_once(storage, hub, eta)
-        except (ConnectionError, OSError) as exc:
+        except UNAVAILABLE as exc:
             log.warning("queue watch failed (%s); retrying", exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), WATCH_INTERVAL_S)
@@ -115,8 +118,14 @@ async def watch_queue(storage: Storage, hub: EventHub, eta: Eta, stop: asyncio.E
 async def _watch_once(storage: Storage, hub: EventHub, eta: Eta) -> None:
     for user, job_id, last in hub.watched():
         job = await storage.jobs.get(job_id)
-        if job is None or job.state.final:
-            hub.forget(user, job_id)  # the result pump reports the final state
+        if job is None:
+            hub.forget(user, job_id)
+            continue
+        if job.state.final:
+            # Normally this process's result pump has already told the browser; with
+            # several web processes another one may have delivered it.
+            if job.delivered:
+                hub.publish(user, JobUpdate(job))
             continue
         if job.state is JobState.RUNNING:
             if last != 0:

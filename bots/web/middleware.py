@@ -13,6 +13,7 @@ from bots.web.context import (
     CTX,
     LOCALE,
     SESSION,
+    UNAVAILABLE,
     ApiError,
     choose_locale,
     error_body,
@@ -62,7 +63,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         response = _error(request, exc.status, STATUS_KEYS.get(exc.status, "web_bad_request"))
-    except (ConnectionError, OSError):
+    except UNAVAILABLE:
         log.exception("storage unavailable for %s", request.path)
         response = _error(request, 503, "web_server_error")
     if not response.prepared:

@@ -212,8 +212,13 @@
     };
   }
 
-  // Without a WebSocket (some proxies block it) the page still follows its jobs.
-  setInterval(function () { if (!state.wsOpen) refreshPending(); }, 4000);
+  // Without a WebSocket (some proxies block it) the page still follows its jobs; with one,
+  // an occasional check covers a job another server process is handling.
+  var ticks = 0;
+  setInterval(function () {
+    ticks += 1;
+    if (!state.wsOpen || ticks % 4 === 0) refreshPending();
+  }, 4000);
 
   // ---- page chrome ----------------------------------------------------------------------
   function showPreview(on) {
