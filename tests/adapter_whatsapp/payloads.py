@@ -18,7 +18,7 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def envelope(value: dict[str, Any], phone_number_id: str = PHONE_NUMBER_ID) -> dict[str, Any]:
+def envelope(value: dict[str, Any]) -> dict[str, Any]:
     return {
         "object": "whatsapp_business_account",
         "entry": [{
@@ -27,7 +27,7 @@ def envelope(value: dict[str, Any], phone_number_id: str = PHONE_NUMBER_ID) -> d
                 "value": {
                     "messaging_product": "whatsapp",
                     "metadata": {"display_phone_number": DISPLAY_NUMBER,
-                                 "phone_number_id": phone_number_id},
+                                 "phone_number_id": PHONE_NUMBER_ID},
                     **value,
                 },
                 "field": "messages",
