@@ -50,16 +50,13 @@ async def run(
                        edit_interval_s=edit_interval_s)
     client.deps = Deps(service, storage, sink, settings.discord_token_window_s)
     done = asyncio.Event()  # ours: the pumps stop with the bot, not the whole process
-    gateway: asyncio.Task[None] | None = None
-    pumps: list[asyncio.Task[None]] = []
+    gateway = pump = progress = None
     try:
         # Log in before the pumps start: deliveries need the client's HTTP session.
         await client.login(settings.discord_token)
         gateway = asyncio.create_task(client.connect(), name="discord-gateway")
-        pumps = [
-            asyncio.create_task(ResultPump(storage, PLATFORM, settings.bot_id, sink).run(done)),
-            asyncio.create_task(follow_progress(storage, PLATFORM, sink, done)),
-        ]
+        pump = asyncio.create_task(ResultPump(storage, PLATFORM, settings.bot_id, sink).run(done))
+        progress = asyncio.create_task(follow_progress(storage, PLATFORM, sink, done))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({gateway, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
@@ -67,24 +64,29 @@ async def run(
             gateway.result()  # raises why the gateway ended
             log.warning("Discord gateway closed")
     finally:
-        await _shutdown(client, done, pumps, gateway)
+        await _shutdown(client, done, pump, progress, gateway)
         discord.http.Route.BASE = previous_base
 
 
 async def _shutdown(
     client: ClipClient,
     done: asyncio.Event,
-    pumps: list[asyncio.Task[None]],
+    pump: asyncio.Task[None] | None,
+    progress: asyncio.Task[None] | None,
     gateway: asyncio.Task[None] | None,
 ) -> None:
-    # Let a delivery under way finish before the HTTP session closes; one that does not
-    # finish in time stays unacked and is delivered again after the restart.
     done.set()
-    if pumps:
-        _, late = await asyncio.wait(pumps, timeout=SHUTDOWN_GRACE_S)
+    if progress is not None:
+        progress.cancel()  # best effort by design; nothing to finish
+    if pump is not None:
+        # The result pump stops after the batch in hand (its read blocks for 1 s at most),
+        # so a clip being posted is also acked; cutting it short would post it twice
+        # after the restart. Past the grace period it is cut anyway: unacked events are
+        # delivered again by the next start.
+        _, late = await asyncio.wait({pump}, timeout=SHUTDOWN_GRACE_S)
         for task in late:
             task.cancel()
-        await asyncio.gather(*pumps, return_exceptions=True)
+    await asyncio.gather(*(t for t in (pump, progress) if t), return_exceptions=True)
     await client.close()
     if gateway is not None:
         with contextlib.suppress(asyncio.CancelledError):

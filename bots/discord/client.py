@@ -10,7 +10,9 @@ from discord import app_commands
 from bots.discord import commands
 from bots.discord.buttons import ClipButton
 from bots.discord.deps import Deps
+from bots.discord.texts import tr
 from bots.discord.translator import CatalogTranslator
+from bots.i18n import normalize
 
 log = logging.getLogger("clipbot.discord")
 
@@ -21,13 +23,30 @@ def intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
+class ClipTree(app_commands.CommandTree):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
+    ) -> None:
+        """Log it, and tell the user something polite instead of an endless 'thinking…'."""
+        name = interaction.command.name if interaction.command else "?"
+        log.error("/%s failed", name, exc_info=error)
+        text = tr(normalize(interaction.locale.value), "dc_error")
+        try:
+            if interaction.response.is_done():
+                await interaction.edit_original_response(content=text, embed=None, view=None)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException as exc:
+            log.warning("could not report the failure of /%s: %s", name, exc)
+
+
 class ClipClient(discord.AutoShardedClient):
     """Asks Discord (GET /gateway/bot) for the gateway URL and shard count, so one process
     scales to many guilds; ``deps`` is set by the assembly point before login."""
 
     def __init__(self, *, guild_ids: list[int] | None = None) -> None:
         super().__init__(intents=intents(), max_messages=None)
-        self.tree = app_commands.CommandTree(self)
+        self.tree = ClipTree(self)
         self.guild_ids = guild_ids or []
         self.deps: Deps | None = None
 

@@ -24,6 +24,8 @@ from bots.discord.texts import FALLBACK, tr
 from bots.i18n import duration, t
 
 MAX_SEED = 2**32 - 1
+AUTOCOMPLETE_MAX = 100
+AUTOCOMPLETE_CHOICES = 25
 
 
 def _s(key: str) -> app_commands.locale_str:
@@ -81,6 +83,22 @@ async def video(
         await flows.refuse_now(interaction, text)
         return
     await flows.start_video(interaction, deps_of(interaction), prompt, defaults)
+
+
+@video.autocomplete("prompt")
+async def recent_prompts(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """The user's own recent prompts that contain what they typed (to tweak and resend)."""
+    jobs = await deps_of(interaction).service.my_jobs(flows.who_of(interaction), 25)
+    needle = current.casefold().strip()
+    prompts: list[str] = []
+    for job in jobs:
+        p = job.request.prompt
+        # Discord caps autocomplete values at 100 characters; a cut prompt is no help.
+        if len(p) <= AUTOCOMPLETE_MAX and needle in p.casefold() and p not in prompts:
+            prompts.append(p)
+    return [app_commands.Choice(name=p, value=p) for p in prompts[:AUTOCOMPLETE_CHOICES]]
 
 
 @app_commands.command(name="quota", description=_s("dc_cmd_quota"))

@@ -32,6 +32,7 @@ FALLBACK: dict[str, str] = {
     "dc_aspect_landscape": "Landscape 16:9",
     "dc_aspect_portrait": "Portrait 9:16 (phones)",
     "dc_aspect_square": "Square 1:1",
+    "dc_error": "Sorry, something went wrong on the server. Please try again in a moment.",
     "dc_stats": (
         "Queue: {queued} waiting, {running} generating. Engines online: {engines}.\n"
         "Done {done}, failed {failed}, cancelled {cancelled}; about {avg} per clip."

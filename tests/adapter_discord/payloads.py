@@ -45,13 +45,17 @@ def slash(
     fake: FakeDiscord, name: str, options: dict[str, Any] | None = None, *,
     user_id: str = USER, locale: str = "en-US", channel_id: str = CHANNEL,
     guild_id: str | None = GUILD, size_limit: int = TEN_MIB,
-    users: dict[str, str] | None = None,
+    users: dict[str, str] | None = None, focused: str | None = None,
 ) -> dict[str, Any]:
-    """A slash command; ``users`` maps user options to ids (sent as resolved users)."""
-    payload = _base(fake, 2, user_id=user_id, locale=locale, channel_id=channel_id,
-                    guild_id=guild_id, size_limit=size_limit)
+    """A slash command; ``users`` maps user options to ids (sent as resolved users).
+    With ``focused`` (an option name) it is the autocomplete request while typing it."""
+    payload = _base(fake, 4 if focused else 2, user_id=user_id, locale=locale,
+                    channel_id=channel_id, guild_id=guild_id, size_limit=size_limit)
     opts = [{"name": k, "type": _OPTION_TYPES[type(v)], "value": v}
             for k, v in (options or {}).items()]
+    for opt in opts:
+        if opt["name"] == focused:
+            opt["focused"] = True
     resolved: dict[str, Any] = {}
     for k, uid in (users or {}).items():
         opts.append({"name": k, "type": 6, "value": uid})

@@ -135,28 +135,29 @@ async def test_serve_throttles_status_edits_to_one_per_five_seconds(
     assert len(status) >= 2
 
 
-@pytest.mark.parametrize(
-    ("options", "key", "params"),
-    [
-        ({"prompt": "a cat", "seconds": MAX_SECONDS + 4}, "bad_seconds",
-         {"value": str(MAX_SECONDS + 4), "min": 1, "max": MAX_SECONDS}),
-        ({"prompt": "a cat", "aspect": "7:3"}, "bad_aspect",
-         {"value": "7:3", "choices": "16:9, 9:16, 1:1"}),
-        ({"prompt": "a cat", "seed": -5}, "bad_seed",
-         {"value": "-5", "min": 0, "max": 2**32 - 1}),
-        ({"prompt": "   "}, "empty_prompt", {}),
-    ],
-)
+BAD_OPTIONS = [  # what the Discord app should block, sent anyway: (options, key, params)
+    ({"prompt": "a cat", "seconds": MAX_SECONDS + 4}, "bad_seconds",
+     {"value": str(MAX_SECONDS + 4), "min": 1, "max": MAX_SECONDS}),
+    ({"prompt": "a cat", "aspect": "7:3"}, "bad_aspect",
+     {"value": "7:3", "choices": "16:9, 9:16, 1:1"}),
+    ({"prompt": "a cat", "seed": -5}, "bad_seed", {"value": "-5", "min": 0, "max": 2**32 - 1}),
+    ({"prompt": "   "}, "empty_prompt", {}),
+    ({"prompt": "a cat", "negative": "\x1b[31m"}, "bad_characters", {}),
+]
+
+
 async def test_bad_options_get_a_private_localised_refusal_and_queue_nothing(
-    fake: FakeDiscord, storage: Storage, redis_url: str, options: dict, key: str, params: dict
+    fake: FakeDiscord, storage: Storage, redis_url: str
 ) -> None:
     async with running_bot(fake, storage, redis_url):
-        sent = await fake.interact(slash(fake, "video", options, locale="es-ES"))
-        [answer] = await fake.wait_for(lambda: fake.find("callback", sent["token"]))
-        assert answer.payload["type"] == MESSAGE_WITH_SOURCE
-        assert answer.payload["data"]["flags"] & EPHEMERAL
-        assert answer.payload["data"]["content"] == t("es", key, **params)
-        assert answer.payload["data"]["content"] != t("en", key, **params)  # really Spanish
+        for options, key, params in BAD_OPTIONS:
+            sent = await fake.interact(slash(fake, "video", options, locale="es-ES"))
+            [answer] = await fake.wait_for(lambda s=sent: fake.find("callback", s["token"]))
+            assert answer.payload["type"] == MESSAGE_WITH_SOURCE, key
+            assert answer.payload["data"]["flags"] & EPHEMERAL
+            text = answer.payload["data"]["content"]
+            assert text == t("es", key, **params)
+            assert text != t("en", key, **params)  # really Spanish
         await asyncio.sleep(0.3)
         assert await jobs_of(storage) == []
         assert await storage.jobs.queue_depth() == 0
@@ -214,6 +215,31 @@ async def test_job_outliving_the_token_is_posted_in_the_channel(
         assert probe_mp4(upload.data).codec == "h264"
         assert not fake.find("followup")
         assert not fake.find("webhook_rejected")  # never tried the dead token
+
+
+async def test_late_failure_goes_by_dm_when_the_channel_refuses_the_bot(
+    fake: FakeDiscord, storage: Storage, redis_url: str
+) -> None:
+    fake.token_window_s = 1.0
+    async with running_bot(fake, storage, redis_url, window_s=1.0):  # no engine: stays queued
+        sent = await fake.interact(
+            slash(fake, "video", {"prompt": "rain on a window"}, locale="fr"))
+        await fake.wait_for(lambda: edits(fake, sent["token"]))
+        await asyncio.sleep(1.2)  # the interaction token is now dead
+        fake.refuse_channels.add(CHANNEL)
+        cancel = await fake.interact(slash(fake, "cancel", locale="fr"))
+        [answer] = await fake.wait_for(lambda: edits(fake, cancel["token"]))
+        assert answer.payload["content"] == t("fr", "cancelled")
+
+        [refused, dm] = await fake.wait_for(
+            lambda: len(fake.find("channel_message")) >= 2 and fake.find("channel_message"))
+        assert refused.status == 403 and refused.path.endswith(f"/{CHANNEL}/messages")
+        [opened] = fake.find("open_dm")
+        assert str(opened.payload["recipient_id"]) == USER
+        assert dm.status == 200 and CHANNEL not in dm.path
+        assert dm.payload["content"] == f"<@{USER}> {t('fr', 'cancelled')}"
+        assert len(fake.find("edit_message", sent["token"])) == 1  # dead token left alone
+        assert not fake.find("webhook_rejected")
 
 
 async def test_restarted_bot_delivers_a_job_finished_while_it_was_down(

@@ -13,7 +13,7 @@ from tests.adapter_discord.harness import running_bot
 from tests.adapter_discord.payloads import USER, slash
 
 pytestmark = pytest.mark.slow
-DEFERRED_WITH_SOURCE, EPHEMERAL = 5, 64
+DEFERRED_WITH_SOURCE, AUTOCOMPLETE_RESULT, EPHEMERAL = 5, 8, 64
 OPERATOR = "700000000000000099"
 MEMBER = "700000000000000055"
 LIMITS = QuotaLimits(daily_clips=7, daily_gpu_s=300.0)
@@ -48,6 +48,17 @@ async def test_status_and_forget(fake: FakeDiscord, storage: Storage, redis_url:
         await fake.wait_for(lambda: fake.find("edit_message"))
         status = await private_answer(fake, slash(fake, "status", locale="fr"))
         assert "a quiet harbour" in status and t("fr", "state_queued") in status
+
+        # Typing in /video's prompt suggests the user's own earlier prompts.
+        typing = await fake.interact(
+            slash(fake, "video", {"prompt": "HARB"}, focused="prompt"))
+        [suggest] = await fake.wait_for(lambda: fake.find("callback", typing["token"]))
+        assert suggest.payload == {"type": AUTOCOMPLETE_RESULT, "data": {"choices": [
+            {"name": "a quiet harbour", "value": "a quiet harbour"}]}}
+        other = await fake.interact(
+            slash(fake, "video", {"prompt": "harb"}, focused="prompt", user_id=MEMBER))
+        [none] = await fake.wait_for(lambda: fake.find("callback", other["token"]))
+        assert none.payload["data"]["choices"] == []  # nobody sees someone else's prompts
 
         done = await private_answer(fake, slash(fake, "forget", locale="fr"))
         assert done == t("fr", "forget_done")
