@@ -29,14 +29,16 @@ TYPING_REFRESH_S = 20.0
 
 
 class WhatsAppSink:
-    def __init__(self, storage: Storage, graph: GraphClient, state: ChatState) -> None:
+    def __init__(self, storage: Storage, graph: GraphClient, state: ChatState, *,
+                 video_limit: int = VIDEO_LIMIT_BYTES) -> None:
         self.storage = storage
         self.graph = graph
         self.state = state
+        self.video_limit = video_limit
         self.throttle = EditThrottle(TYPING_REFRESH_S)
 
     async def deliver_clip(self, job: JobRecord, clip: bytes, thumb: bytes | None) -> None:
-        data = await asyncio.to_thread(fit_to_size, clip, VIDEO_LIMIT_BYTES)
+        data = await asyncio.to_thread(fit_to_size, clip, self.video_limit)
         # Uploading is allowed outside the window, and the media id lives for 30 days:
         # a held clip needs nothing but that id.
         media_id = await self.graph.upload(data, "video/mp4", f"clip-{job.id}.mp4")
