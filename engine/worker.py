@@ -7,6 +7,7 @@ the event loop; encoding and storing job N overlaps the GPU work of job N+1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -14,11 +15,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from clipbot.media import encode_mp4, thumbnail_jpeg
 
+from clipbot.media import encode_mp4, thumbnail_jpeg
 from engine.buckets import resolve_bucket
 from engine.pipeline import GenerationCancelled, GenerationFailed, GenerationSpec
 from storage import Claim, ClipMeta, JobState, Storage
+from storage.connection import TRANSIENT
 from storage.jobs import new_id
 from storage.models import EngineInfo
 
@@ -57,6 +59,8 @@ class Worker:
         self._handing_back = False
         self._steps = 0
         self._tail: asyncio.Task[None] | None = None
+        # Stream entries this process is working on (generating or still storing).
+        self._holding: set[str] = set()
         self.handled = 0
 
     @property
@@ -76,7 +80,7 @@ class Worker:
                 got = await self._next()
                 if got is None:
                     continue
-                work = asyncio.create_task(self.process(*got))
+                work = asyncio.create_task(self._guarded(*got))
                 stopper = asyncio.create_task(stop.wait())
                 await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 stopper.cancel()
@@ -86,17 +90,35 @@ class Worker:
                 await self._tail
         finally:
             beats.cancel()
-            await self.storage.engines.leave(self.cfg.engine_id)
+            with contextlib.suppress(*TRANSIENT):
+                await self.storage.engines.leave(self.cfg.engine_id)
+
+    async def _guarded(self, entry_id: str, job_id: str) -> None:
+        """Run one job; if Redis drops out, leave the entry in our pending list: the next
+        ``_next`` serves it again (it is not lost, and not stolen while we live)."""
+        self._holding.add(entry_id)
+        handed_to_tail = False
+        try:
+            handed_to_tail = await self.process(entry_id, job_id)
+        except TRANSIENT as exc:
+            log.warning("redis unavailable during job %s (%s); will retry it", job_id, exc)
+            await asyncio.sleep(1.0)
+        finally:
+            if not handed_to_tail:
+                self._holding.discard(entry_id)
 
     async def _next(self) -> tuple[str, str] | None:
         jobs = self.storage.jobs
         try:
+            for entry_id, job_id in await jobs.read_own_pending(self.cfg.engine_id):
+                if entry_id not in self._holding:
+                    return entry_id, job_id
             stolen = await jobs.reclaim(self.cfg.engine_id)
             if stolen is not None:
                 log.warning("reclaimed job %s from dead engine %s", stolen[1], stolen[2])
                 return stolen[0], stolen[1]
             return await jobs.read_next(self.cfg.engine_id, self.cfg.block_ms)
-        except (ConnectionError, OSError) as exc:  # redis errors subclass these
+        except TRANSIENT as exc:
             log.warning("redis unavailable (%s); retrying", exc)
             await asyncio.sleep(1.0)
             return None
@@ -115,7 +137,7 @@ class Worker:
             await asyncio.sleep(self.cfg.heartbeat_ttl_s / 3)
             try:
                 await self.storage.engines.beat(self.info)
-            except (ConnectionError, OSError) as exc:
+            except TRANSIENT as exc:
                 log.warning("heartbeat failed: %s", exc)
 
     def spec_for(self, claim: Claim) -> GenerationSpec:
@@ -131,11 +153,12 @@ class Worker:
             seed=r.seed,
         )
 
-    async def process(self, entry_id: str, job_id: str) -> None:
+    async def process(self, entry_id: str, job_id: str) -> bool:
+        """Run one job. True when its result is being stored in the background."""
         claim = await self.storage.jobs.claim(entry_id, job_id, self.cfg.engine_id)
         if isinstance(claim, str):
             log.info("job %s not run: %s", job_id, claim)
-            return
+            return False
         self.busy_job, self._cancel, self._handing_back = job_id, False, False
         await self.storage.engines.beat(self.info)
         started = time.monotonic()
@@ -143,24 +166,28 @@ class Worker:
             frames = await self._generate(claim)
         except GenerationCancelled:
             await self._end_cancelled(claim)
-            return
+            return False
         except GenerationFailed as exc:
             log.warning("job %s failed: %s", job_id, exc)
-            await self.storage.jobs.finish(claim, self.cfg.engine_id, JobState.FAILED,
-                                           error=getattr(exc, "code", "model"))
-            return
+            await self._fail(claim, exc.code)
+            return False
+        except TRANSIENT:
+            raise
         except Exception:
             log.exception("job %s crashed the pipeline", job_id)
-            await self.storage.jobs.finish(claim, self.cfg.engine_id, JobState.FAILED,
-                                           error="model")
-            return
+            await self._fail(claim, "model")
+            return False
         finally:
             self.busy_job = ""
         gen_s = time.monotonic() - started
         if self._tail is not None:
             await self._tail
         # Encode/store in the background so the next job's generation starts now.
-        self._tail = asyncio.create_task(self._deliver(claim, frames, gen_s))
+        self._tail = asyncio.create_task(self._deliver(entry_id, claim, frames, gen_s))
+        return True
+
+    async def _fail(self, claim: Claim, code: str) -> None:
+        await self.storage.jobs.finish(claim, self.cfg.engine_id, JobState.FAILED, error=code)
 
     async def _generate(self, claim: Claim) -> np.ndarray:
         loop = asyncio.get_running_loop()
@@ -195,15 +222,21 @@ class Worker:
         else:
             await jobs.finish(claim, me, JobState.CANCELLED)
 
-    async def _deliver(self, claim: Claim, frames: np.ndarray, gen_s: float) -> None:
-        for attempt in range(5):
-            try:
-                await self._store(claim, frames, gen_s)
-                return
-            except Exception:
-                # Left unfinished the job would never be reclaimed while we beat: retry.
-                log.exception("could not store result of job %s (try %d)", claim.job.id, attempt)
-                await asyncio.sleep(2.0 * (attempt + 1))
+    async def _deliver(
+        self, entry_id: str, claim: Claim, frames: np.ndarray, gen_s: float
+    ) -> None:
+        try:
+            for attempt in range(5):
+                try:
+                    await self._store(claim, frames, gen_s)
+                    return
+                except Exception:
+                    log.exception("could not store job %s (try %d)", claim.job.id, attempt)
+                    await asyncio.sleep(2.0 * (attempt + 1))
+        finally:
+            # Still unfinished after all tries: releasing the entry lets _next serve it
+            # again from our pending list, so the job is regenerated rather than lost.
+            self._holding.discard(entry_id)
 
     async def _store(self, claim: Claim, frames: np.ndarray, gen_s: float) -> None:
         await self._progress(claim, self._steps, self._steps, "encoding")

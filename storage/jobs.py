@@ -127,6 +127,18 @@ class JobStore:
         entry_id, fields = res[0][1][0]
         return entry_id, fields["job"]
 
+    async def read_own_pending(self, engine_id: str) -> list[tuple[str, str]]:
+        """Entries delivered to this engine but never acked (e.g. Redis dropped mid-job)."""
+        lane = self.keys.lane(self.lane)
+        res = await self.redis.xreadgroup(ENGINE_GROUP, engine_id, {lane: "0"}, count=10)
+        out: list[tuple[str, str]] = []
+        for entry_id, fields in res[0][1] if res else []:
+            if fields:
+                out.append((entry_id, fields["job"]))
+            else:  # deleted entry still pending: nothing left to do
+                await self.redis.xack(lane, ENGINE_GROUP, entry_id)
+        return out
+
     async def reclaim(self, engine_id: str) -> tuple[str, str, str] | None:
         """Take one entry from an engine whose heartbeat expired: (entry, job, old owner)."""
         res = await self._s.reclaim(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from storage import JobRecord, JobState, ResultEvent, ResultReader, Storage
+from storage.connection import TRANSIENT
 
 log = logging.getLogger("clipbot.bots")
 MAX_DELIVERY_TRIES = 5
@@ -47,13 +48,13 @@ class ResultPump:
         await self.reader.ensure_group()
         while not stop.is_set():
             try:
-                events = await self.reader.read(block_ms=1000)
-            except (ConnectionError, OSError) as exc:
+                for event in await self.reader.read(block_ms=1000):
+                    await self.handle(event)
+            except TRANSIENT as exc:
+                # Unacked events stay pending for this consumer and are read again.
                 log.warning("result stream unavailable (%s); retrying", exc)
+                self.reader.retry_later()
                 await asyncio.sleep(1.0)
-                continue
-            for event in events:
-                await self.handle(event)
 
     async def handle(self, event: ResultEvent) -> None:
         job = await self.storage.jobs.get(event.job_id)
@@ -95,7 +96,7 @@ async def follow_progress(storage: Storage, platform: str, sink: ProgressSink,
                     await sink.on_progress(
                         Progress(data["job"], data["phase"], data["step"], data["total"])
                     )
-        except (ConnectionError, OSError) as exc:
+        except TRANSIENT as exc:
             log.warning("progress channel unavailable (%s); retrying", exc)
             await asyncio.sleep(1.0)
 

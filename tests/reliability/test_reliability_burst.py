@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from bots.core.service import ClipService, CoreConfig, Refusal, Submitted, Who
 from storage import QuotaLimits, Storage
 
@@ -34,10 +32,6 @@ async def test_a_burst_within_the_pool_is_answered_exactly(storage: Storage) -> 
     assert sum(isinstance(r, Submitted) for r in results) == 90  # 90 users, one each
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "storage/connection.py builds redis-py's default ConnectionPool, capped at 100 "
-    "connections, which raises MaxConnectionsError('Too many connections') instead of "
-    "waiting: the 101st concurrent submit on one bot process crashes"))
 async def test_a_burst_beyond_the_pool_is_answered_not_crashed(storage: Storage) -> None:
     results = await burst(ClipService(storage, CoreConfig(limits=LIMITS)), 400)
     errors = [r for r in results if not isinstance(r, Submitted | Refusal)]

@@ -153,10 +153,6 @@ async def outage(server: PrivateRedis, seconds: float = 2.0) -> None:
     await server.start()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/worker.py catches builtin (ConnectionError, OSError), but redis-py raises "
-    "redis.exceptions.ConnectionError (a RedisError, not an OSError): once the client's "
-    "retries are spent, Worker.run dies instead of waiting for Redis to come back"))
 async def test_engine_outlives_an_outage_longer_than_its_retry_budget(
     server: PrivateRedis, preview_generator
 ) -> None:
@@ -180,10 +176,6 @@ async def test_engine_outlives_an_outage_longer_than_its_retry_budget(
         await storage.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bots/core/delivery.py ResultPump.run catches builtin (ConnectionError, OSError), not "
-    "redis.exceptions.ConnectionError: the pump dies on an outage longer than the client's "
-    "retry budget and the bot stops delivering until it is restarted"))
 async def test_result_pump_outlives_an_outage_longer_than_its_retry_budget(
     server: PrivateRedis,
 ) -> None:
