@@ -24,7 +24,7 @@ from bots.core.throttle import EditThrottle
 from bots.telegram.buttons import again_keyboard, cancel_keyboard
 from bots.telegram.parse import retry_seconds
 from bots.telegram.state import TelegramState
-from clipbot.media import fit_to_size
+from clipbot.media import fit_to_size, probe_mp4
 from storage import JobRecord, JobState, Storage
 
 log = logging.getLogger("clipbot.telegram")
@@ -100,15 +100,16 @@ class TelegramSink:
         r = job.request
         if len(clip) > self.upload_limit_bytes:
             clip = await asyncio.to_thread(fit_to_size, clip, self.upload_limit_bytes)
+        # Describe the bytes we send (fitting may have shrunk the frame), not the job.
+        info = await asyncio.to_thread(probe_mp4, clip)
         await self._best_effort(self.bot.send_chat_action(r.chat_id, ChatAction.UPLOAD_VIDEO))
-        meta = job.meta
         await with_flood_control(lambda: self.bot.send_video(
             r.chat_id,
             InputFile(clip, filename=f"clip-{job.id}.mp4"),
             caption=render.caption(job),
-            width=meta.width if meta else None,
-            height=meta.height if meta else None,
-            duration=max(1, round(meta.duration_s)) if meta else None,
+            width=info.width,
+            height=info.height,
+            duration=max(1, round(info.duration_s)),
             supports_streaming=True,
             thumbnail=InputFile(thumb, filename="thumb.jpg") if thumb else None,
             reply_markup=again_keyboard(r.locale, job.id),
