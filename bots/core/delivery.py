@@ -44,11 +44,12 @@ class ResultPump:
         self.reader = ResultReader(storage.redis, storage.keys, platform, consumer)
         self._tries: dict[str, int] = {}
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, block_ms: int = 1000) -> None:
+        """Deliver results until ``stop``; ``block_ms`` bounds how long stopping takes."""
         await self.reader.ensure_group()
         while not stop.is_set():
             try:
-                for event in await self.reader.read(block_ms=1000):
+                for event in await self.reader.read(block_ms=block_ms):
                     await self.handle(event)
             except TRANSIENT as exc:
                 # Unacked events stay pending for this consumer and are read again.
@@ -81,15 +82,17 @@ class ResultPump:
         await self.storage.jobs.deliver(job.id, self.platform, event.entry_id)
 
 
-async def follow_progress(storage: Storage, platform: str, sink: ProgressSink,
-                          stop: asyncio.Event) -> None:
+async def follow_progress(
+    storage: Storage, platform: str, sink: ProgressSink, stop: asyncio.Event,
+    poll_s: float = 1.0,
+) -> None:
     """Forward the engines' progress messages for ``platform`` (best effort)."""
     while not stop.is_set():
         try:
             async with storage.redis.pubsub() as ps:
                 await ps.subscribe(storage.keys.progress_channel(platform))
                 while not stop.is_set():
-                    msg = await ps.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    msg = await ps.get_message(ignore_subscribe_messages=True, timeout=poll_s)
                     if msg is None:
                         continue
                     data = json.loads(msg["data"])
