@@ -37,6 +37,11 @@ def embed_text(call: Call) -> str:
     return " ".join(e.get("description", "") for e in call.payload.get("embeds") or [])
 
 
+def is_final(call: Call) -> bool:
+    """The status message's last edit: 'Ready', and the Cancel button gone."""
+    return call.payload.get("components") == [] and t("en", "state_done") in embed_text(call)
+
+
 async def followup_of(fake: FakeDiscord, token: str, timeout: float = 90.0) -> Call:
     calls = await fake.wait_for(lambda: fake.find("followup", token), timeout)
     return calls[0]
@@ -91,8 +96,8 @@ async def test_video_defers_edits_status_and_follows_up_with_h264(
         assert custom_ids(follow.payload) == [f"clip:retry:{job.id}", f"clip:vary:{job.id}"]
 
         # Charged once, marked delivered; the status message ends as done without buttons.
-        await fake.wait_for(lambda: "100%" in embed_text(edits(fake, token)[-1]))
-        assert edits(fake, token)[-1].payload.get("components") == []
+        await fake.wait_for(lambda: is_final(edits(fake, token)[-1]))
+        assert "100%" in embed_text(edits(fake, token)[-1])
         assert (await storage.jobs.get(job.id)).delivered  # type: ignore[union-attr]
         assert len(fake.find("followup", token)) == 1
         assert (await storage.accounts.quota(job.user, QuotaLimits())).used_clips == 1
@@ -124,7 +129,7 @@ async def test_serve_throttles_status_edits_to_one_per_five_seconds(
         await until_ready(fake, task, 1)
         sent = await fake.interact(slash(fake, "video", {"prompt": "waves on a pier"}))
         await followup_of(fake, sent["token"])
-        await fake.wait_for(lambda: "100%" in embed_text(edits(fake, sent["token"])[-1]))
+        await fake.wait_for(lambda: is_final(edits(fake, sent["token"])[-1]))
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
