@@ -167,5 +167,8 @@ async def _webhook(app: Application, settings: Settings, host: str, port: int
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set."""
     check_settings(settings)
+    # httpx logs each request URL at INFO, and Bot API URLs contain the bot token.
+    httpx_log = logging.getLogger("httpx")
+    httpx_log.setLevel(max(logging.WARNING, httpx_log.getEffectiveLevel()))
     async with await open_storage(settings) as storage, running(settings, storage):
         await stop.wait()
