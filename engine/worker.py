@@ -140,7 +140,7 @@ class Worker:
             except TRANSIENT as exc:
                 log.warning("heartbeat failed: %s", exc)
 
-    def spec_for(self, claim: Claim) -> GenerationSpec:
+    def spec_for(self, claim: Claim, image: bytes | None = None) -> GenerationSpec:
         from engine.pipeline import DEFAULT_NEGATIVE_PROMPT
 
         r = claim.job.request
@@ -150,7 +150,7 @@ class Worker:
             negative_prompt=r.negative_prompt or DEFAULT_NEGATIVE_PROMPT,
             width=bucket.width, height=bucket.height, num_frames=bucket.num_frames,
             steps=r.steps or self.cfg.default_steps, guidance_scale=self.cfg.guidance,
-            seed=r.seed,
+            seed=r.seed, image=image,
         )
 
     async def process(self, entry_id: str, job_id: str) -> bool:
@@ -191,7 +191,8 @@ class Worker:
 
     async def _generate(self, claim: Claim) -> np.ndarray:
         loop = asyncio.get_running_loop()
-        spec = self.spec_for(claim)
+        image = await self.storage.image(claim.job.id) if claim.job.request.has_image else None
+        spec = self.spec_for(claim, image)
         self._steps = spec.steps
         last = [0.0]
 

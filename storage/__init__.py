@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from redis.asyncio import Redis
+
 from storage.accounts import Accounts
 from storage.clips import ClipStore, FolderClipStore, RedisClipStore
 from storage.connection import connect, connect_binary
@@ -57,6 +59,7 @@ class Storage:
     engines: EngineRegistry
     clips: ClipStore
     keys: Keys
+    blobs: Redis  # returns bytes: clips and input images
     _stack: AsyncExitStack
 
     @classmethod
@@ -96,12 +99,17 @@ class Storage:
             engines=EngineRegistry(redis, keys, ttl_ms=heartbeat_ttl_ms),
             clips=clips,
             keys=keys,
+            blobs=blobs,
             _stack=stack,
         )
 
     @property
-    def redis(self):
+    def redis(self) -> Redis:
         return self.jobs.redis
+
+    async def image(self, job_id: str) -> bytes | None:
+        """The photo a job animates, if it has one."""
+        return await self.blobs.get(self.keys.image(job_id))
 
     async def close(self) -> None:
         await self._stack.aclose()

@@ -56,7 +56,13 @@ class JobStore:
 
     # ---- bots -------------------------------------------------------------------------
     async def submit(
-        self, request: JobRequest, *, cost: float, limits: QuotaLimits, idem_key: str
+        self,
+        request: JobRequest,
+        *,
+        cost: float,
+        limits: QuotaLimits,
+        idem_key: str,
+        image: bytes | None = None,
     ) -> Accepted | Refused:
         """Reserve quota and enqueue atomically; refusals write nothing."""
         k, user, job_id = self.keys, request.user, new_id()
@@ -64,12 +70,13 @@ class JobStore:
             keys=[
                 k.idem(idem_key), k.job(job_id), k.queue, k.seq, k.lane(self.lane),
                 k.quota(user), k.grant(user), k.active(user), k.user_jobs(user),
-                k.reservation(job_id),
+                k.reservation(job_id), k.image(job_id),
             ],
             args=[
                 job_id, user, repr(float(cost)), repr(float(limits.daily_gpu_s)),
                 limits.daily_clips, limits.max_inflight, limits.max_queue, IDEM_TTL_S,
                 self.record_ttl_s, request.model_dump_json(), self.lane, request.platform,
+                image or b"",
             ],
         )
         if res[0] == "refused":

@@ -10,11 +10,11 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from engine.buckets import resolve_bucket
-
+from bots.core.images import check_image
 from bots.core.moderation import Rules
 from bots.core.options import InputError, VideoOptions, parse_request
 from bots.core.pricing import eta_seconds, price_gpu_seconds
+from engine.buckets import resolve_bucket
 from storage import Accepted, JobRecord, JobRequest, QuotaLimits, QuotaView, Storage, privacy
 
 DEFAULT_AVG_JOB_S = 60.0
@@ -83,26 +83,43 @@ class ClipService:
         idem_key: str,
         reply: dict[str, Any] | None = None,
         defaults: VideoOptions | None = None,
+        image: bytes | None = None,
     ) -> Submitted | Refusal:
-        """Parse, validate, moderate, price, then reserve+enqueue in one atomic step."""
+        """Parse, validate, moderate, price, then reserve+enqueue in one atomic step.
+
+        With ``image`` (a photo + caption) the job is image-to-video, refused politely when
+        no live engine's model can animate images."""
         try:
             parsed = parse_request(text, defaults)
+            if image is not None:
+                if not any(e.supports_image for e in await self.storage.engines.live()):
+                    return Refusal("image_unsupported")
+                check_image(image)
         except InputError as exc:
             return Refusal(exc.key, exc.params)
         rule = self.config.rules.check(parsed.prompt, locale=who.locale, chat=who.chat_id)
         if rule is not None:
             return Refusal("moderation", {"rule": rule})
-        return await self.submit(who, parsed.prompt, parsed.options, idem_key, reply or {})
+        return await self.submit(
+            who, parsed.prompt, parsed.options, idem_key, reply or {}, image=image
+        )
 
     async def submit(
-        self, who: Who, prompt: str, opts: VideoOptions, idem_key: str, reply: dict[str, Any]
+        self,
+        who: Who,
+        prompt: str,
+        opts: VideoOptions,
+        idem_key: str,
+        reply: dict[str, Any],
+        *,
+        image: bytes | None = None,
     ) -> Submitted | Refusal:
         seed = opts.seed if opts.seed is not None else random.randrange(2**31)
         request = JobRequest(
             platform=who.platform, user_id=who.user_id, chat_id=who.chat_id,
             locale=who.locale, prompt=prompt, negative_prompt=opts.negative,
             aspect=opts.aspect, seconds=opts.seconds, seed=seed, steps=opts.steps,
-            fast=opts.fast, reply=reply,
+            fast=opts.fast, reply=reply, has_image=image is not None,
         )
         bucket = resolve_bucket(opts.aspect, opts.seconds, "full")
         cost = price_gpu_seconds(
@@ -110,7 +127,9 @@ class ClipService:
             per_reference_clip=self.config.gpu_seconds_per_full_clip,
         )
         limits = await self.storage.accounts.limits_for(who.user, self.config.limits)
-        res = await self.storage.jobs.submit(request, cost=cost, limits=limits, idem_key=idem_key)
+        res = await self.storage.jobs.submit(
+            request, cost=cost, limits=limits, idem_key=idem_key, image=image
+        )
         if not isinstance(res, Accepted):
             params: dict[str, Any] = {"limit": res.limit or "", "reset_s": res.reset_in_s or 0}
             if res.reason == "queue_full":
@@ -146,7 +165,8 @@ class ClipService:
             aspect=r.aspect, seconds=r.seconds, seed=None, steps=r.steps,
             negative=r.negative_prompt, fast=r.fast,
         )
-        return await self.submit(who, prompt, replace(opts), idem_key, reply)
+        image = await self.storage.image(job.id) if r.has_image else None
+        return await self.submit(who, prompt, replace(opts), idem_key, reply, image=image)
 
     async def cancel(self, who: Who, job_id: str | None = None) -> str:
         """Cancel one job (or the newest unfinished one); returns a catalog key."""

@@ -1,7 +1,8 @@
 -- Reserve quota and enqueue a job in one step, or refuse without writing anything.
--- KEYS: idem, job, queue, seq, lane, quota(user), grant(user), active(user), jobs-of(user), resv
+-- KEYS: idem, job, queue, seq, lane, quota(user), grant(user), active(user), jobs-of(user), resv,
+--       image
 -- ARGV: job_id, user, cost, daily_gpu_s, daily_clips, max_inflight, max_queue,
---       idem_ttl_s, record_ttl_s, request_json, lane_name, platform
+--       idem_ttl_s, record_ttl_s, request_json, lane_name, platform, image_bytes (or '')
 local job_id, user = ARGV[1], ARGV[2]
 local cost = tonumber(ARGV[3])
 local ms = now_ms()
@@ -59,5 +60,8 @@ redis.call('SADD', KEYS[8], job_id)
 redis.call('ZADD', KEYS[9], ms, job_id)
 redis.call('EXPIRE', KEYS[9], tonumber(ARGV[9]))
 redis.call('SET', KEYS[1], job_id, 'EX', tonumber(ARGV[8]))
+if ARGV[13] ~= '' then
+  redis.call('SET', KEYS[11], ARGV[13], 'EX', tonumber(ARGV[9]))
+end
 redis.call('XADD', KEYS[5], '*', 'job', job_id)
 return {'ok', job_id, redis.call('ZRANK', KEYS[3], job_id) + 1}
