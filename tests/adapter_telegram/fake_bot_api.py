@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import json
 import time
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from PIL import Image
 
 BOT_ID = 4242
 BOT_USERNAME = "clip_test_bot"
@@ -148,6 +150,9 @@ class FakeBotApi:
             return _error(404, "Not Found")
         if params.get("chat_id") in self.blocked:
             return _error(403, "Forbidden: bot was blocked by the user")
+        problem = _check_markup(params.get("reply_markup"))
+        if problem:
+            return _error(400, f"Bad Request: {problem}")
         return await handler(call)
 
     async def _file(self, request: web.Request) -> web.Response:
@@ -210,6 +215,11 @@ class FakeBotApi:
         video = call.files.get("video")
         if video is None:
             return _error(400, "Bad Request: there is no video in the request")
+        problem = _check_thumbnail(call.files.get("thumbnail"))
+        if len(call.params.get("caption", "")) > 1024:
+            problem = "message caption is too long"
+        if problem:
+            return _error(400, f"Bad Request: {problem}")
         file_id = f"video-{next(self._message_ids)}"
         self.files[file_id] = video.data
         p = call.params
@@ -319,6 +329,34 @@ def _decode(name: str, value: Any) -> Any:
     if name in BOOL_FIELDS:
         return value.lower() == "true"
     return value
+
+
+def _check_markup(markup: Any) -> str:
+    """Telegram's rules for inline keyboards: labelled buttons, callback data 1-64 bytes."""
+    if not markup:
+        return ""
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if not button.get("text"):
+                return "text buttons are unallowed in the inline keyboard"
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(data.encode()) <= 64:
+                return "BUTTON_DATA_INVALID"
+    return ""
+
+
+def _check_thumbnail(thumb: Upload | None) -> str:
+    """The Bot API's thumbnail rules: JPEG, under 200 kB, at most 320 px a side."""
+    if thumb is None:
+        return ""
+    try:
+        with Image.open(io.BytesIO(thumb.data)) as img:
+            fmt, size = img.format, img.size
+    except OSError:
+        return "thumbnail is not an image"
+    if fmt != "JPEG" or len(thumb.data) > 200 * 1024 or max(size) > 320:
+        return "wrong thumbnail: JPEG under 200 kB, at most 320x320 expected"
+    return ""
 
 
 def _set_markup(msg: dict[str, Any], markup: Any) -> None:
