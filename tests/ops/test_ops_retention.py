@@ -179,3 +179,17 @@ async def test_forget_before_delivery_leaves_only_the_quota_counters(storage: St
     await privacy.forget(storage.jobs, storage.clips, user)
     mine = [k for k, v in (await dump(storage)).items() if USER_ID in k or USER_ID in v]
     assert mine == [storage.keys.quota(user)], mine
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "deliver.lua's HSETNX on the job key recreates a forgotten (or expired) job as a hash "
+    "{delivered_at} with no TTL when the bot later acks its result event: an immortal key."))
+async def test_acking_a_forgotten_jobs_result_leaves_no_key_behind(storage: Storage) -> None:
+    user = f"telegram:{USER_ID}"
+    job_id = await submit(storage, "ack-after-forget")
+    await run_to_done(storage)
+    await privacy.forget(storage.jobs, storage.clips, user)
+    # What ResultPump.handle does for an event whose job is gone.
+    entry = (await storage.redis.xrange(storage.keys.results("telegram")))[-1][0]
+    await storage.jobs.deliver(job_id, "telegram", entry)
+    assert await storage.redis.exists(storage.keys.job(job_id)) == 0
