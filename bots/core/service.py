@@ -18,6 +18,7 @@ from engine.buckets import resolve_bucket
 from storage import Accepted, JobRecord, JobRequest, QuotaLimits, QuotaView, Storage, privacy
 
 DEFAULT_AVG_JOB_S = 60.0
+DEFAULT_IMAGE_PROMPT = "gentle natural motion, cinematic"
 VARIATIONS = (
     "different camera angle",
     "warmer light",
@@ -89,6 +90,8 @@ class ClipService:
 
         With ``image`` (a photo + caption) the job is image-to-video, refused politely when
         no live engine's model can animate images."""
+        if image is not None and not text.strip():
+            text = DEFAULT_IMAGE_PROMPT  # a photo sent without a caption
         try:
             parsed = parse_request(text, defaults)
             if image is not None:

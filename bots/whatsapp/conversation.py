@@ -8,6 +8,7 @@ import time
 import aiohttp
 
 from bots.core import render
+from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.service import ClipService, Refusal, Submitted, Who
 from bots.i18n import available, normalize, t
 from bots.whatsapp.delivery import release_held
@@ -47,7 +48,7 @@ class Conversation:
         elif msg.kind == "button":
             await self._again(who, msg)
         elif msg.kind == "image":
-            await self._image(who)
+            await self._image(who, msg)
         else:
             await self._say(who, say(who.locale, "wa_unsupported"))
 
@@ -85,12 +86,23 @@ class Conversation:
         except (GraphError, aiohttp.ClientError) as exc:
             log.debug("typing indicator failed: %s", exc)
 
-    async def _image(self, who: Who) -> None:
+    async def _image(self, who: Who, msg: Inbound) -> None:
+        """Photo + caption: image-to-video when an engine can, else a polite 'text only'."""
         engines = await self.service.storage.engines.live()
-        if any(e.supports_image for e in engines):
-            # The core has no image submission yet; say so rather than drop the photo.
-            log.warning("an engine supports image-to-video but the core cannot submit it")
-        await self._say(who, t(who.locale, "image_unsupported"))
+        if not any(e.supports_image for e in engines):
+            await self._say(who, t(who.locale, "image_unsupported"))
+            return
+        try:
+            data, _mime = await self.graph.download(msg.media_id, MAX_IMAGE_BYTES)
+        except (GraphError, aiohttp.ClientError) as exc:
+            log.info("could not fetch the user's photo: %s", exc)
+            await self._say(who, t(who.locale, "image_bad"))
+            return
+        res = await self.service.request_video(
+            who, msg.text, idem_key=f"{PLATFORM}:{msg.message_id}", reply=_reply(msg),
+            image=data,
+        )
+        await self._answer(who, msg, res)
 
     async def _command(self, who: Who, text: str) -> None:
         name, _, arg = text[1:].partition(" ")
