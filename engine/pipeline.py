@@ -6,10 +6,12 @@ what the tests exercise on CPU is what a GPU engine runs.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.fast import SpeedOptions, SpeedSetupError, apply_speed, step_cache
 from engine.preview import MARKER
 
 log = logging.getLogger("clipbot.engine")
@@ -44,6 +47,9 @@ class GenerationSpec:
     guidance_scale: float
     seed: int
     image: bytes | None = None  # first frame for image-to-video (any format Pillow reads)
+    # Step caching (FirstBlockCache): roughly half the transformer work, slightly different
+    # frames. Off by default so a seed reproduces the same clip.
+    fast: bool = False
 
 
 class ModelLoadError(Exception):
@@ -65,11 +71,22 @@ class GenerationFailed(Exception):
 class VideoGenerator:
     """A loaded pipeline on one device. Not thread-safe: run one generation at a time."""
 
-    def __init__(self, pipe: Any, model_name: str, device: str, is_preview: bool) -> None:
+    def __init__(
+        self, pipe: Any, model_name: str, device: str, is_preview: bool,
+        speed: SpeedOptions | None = None,
+    ) -> None:
+        """Wrap a pipeline already on ``device``; ``speed`` sets the levers (None: none)."""
         self.pipe = pipe
         self.model_name = model_name
         self.device = device
         self.is_preview = is_preview
+        self.speed = speed or SpeedOptions(compile="off", cudnn_benchmark="off")
+        self.levers: dict[str, Any] = {}
+        if speed is not None:
+            try:
+                self.levers = apply_speed(pipe, device, speed)
+            except SpeedSetupError as exc:
+                raise ModelLoadError(str(exc)) from exc
         params = inspect.signature(type(pipe).__call__).parameters
         self.supports_image = "image" in params
         self._max_tokens = _default(params, "max_sequence_length")
@@ -84,9 +101,14 @@ class VideoGenerator:
         device: str | None = None,
         dtype: str | None = None,
         local_files_only: bool = True,
+        speed: SpeedOptions | None = None,
     ) -> VideoGenerator:
         """Load a diffusers pipeline from a local folder or a hub id (from the local cache
-        unless ``local_files_only`` is False). ``ModelLoadError`` says why it could not."""
+        unless ``local_files_only`` is False). ``ModelLoadError`` says why it could not.
+
+        ``speed`` picks the levers (default: ``SpeedOptions()``, i.e. auto: the best exact
+        attention kernel and a compiled transformer block on CUDA, nothing changed on CPU).
+        """
         from diffusers import DiffusionPipeline
 
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -102,12 +124,44 @@ class VideoGenerator:
         except Exception as exc:  # any loader failure becomes one line for the operator
             hint = "" if folder or not local_files_only else " (not in the local hub cache?)"
             raise ModelLoadError(f"cannot load {model!r}{hint}: {_first_line(exc)}") from exc
-        pipe.to(device)
+        _place(pipe, device)
         pipe.set_progress_bar_config(disable=True)
         name = folder.name if folder else model
         preview = folder is not None and (folder / MARKER).is_file()
-        log.info("loaded %s (%s) on %s as %s", name, type(pipe).__name__, device, torch_dtype)
-        return cls(pipe, name, device, preview)
+        gen = cls(pipe, name, device, preview, speed=speed or SpeedOptions())
+        log.info("loaded %s (%s) on %s as %s; levers %s", name, type(pipe).__name__, device,
+                 torch_dtype, gen.levers)
+        return gen
+
+    def warm_up(
+        self, buckets: Iterable[Any], *, steps: int = 2, guidance_scale: float = 5.0,
+        fast: bool = True,
+    ) -> list[tuple[Any, float]]:
+        """Prepare every bucket before the first request: returns (bucket, seconds) pairs.
+
+        Always caches the default negative prompt's embeddings. With a compiled transformer
+        it also runs each bucket (``width``, ``height``, ``num_frames``) through a short
+        generation, in normal and (``fast``) step-cached mode, so compiles and cuDNN
+        autotuning happen here and not at request time. Without compile it stops there:
+        an eager pipeline has nothing to warm that a first request would pay for twice.
+        """
+        if self._can_cache_negative:
+            self._default_negative_embeds()
+        if not self.levers.get("compiled_blocks") and not self.levers.get("cudnn_benchmark"):
+            return []
+        spent: list[tuple[Any, float]] = []
+        for bucket in buckets:
+            started = time.perf_counter()
+            for cached in (False, True) if fast else (False,):
+                self.generate(GenerationSpec(
+                    prompt="warm-up", negative_prompt=DEFAULT_NEGATIVE_PROMPT,
+                    width=bucket.width, height=bucket.height, num_frames=bucket.num_frames,
+                    steps=steps, guidance_scale=guidance_scale, seed=0, fast=cached,
+                ))
+            spent.append((bucket, time.perf_counter() - started))
+            log.info("warmed %dx%dx%d in %.1fs", bucket.width, bucket.height,
+                     bucket.num_frames, spent[-1][1])
+        return spent
 
     def generate(
         self,
@@ -131,8 +185,13 @@ class VideoGenerator:
                 raise GenerationCancelled
             return {}
 
+        cache = (
+            step_cache(self.pipe.transformer, self.speed.fast_threshold)
+            if spec.fast and getattr(self.pipe, "transformer", None) is not None
+            else contextlib.nullcontext()
+        )
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), cache:
                 out = self.pipe(**kwargs, callback_on_step_end=step_end)
         except torch.cuda.OutOfMemoryError as exc:
             if torch.cuda.is_available():
@@ -171,6 +230,18 @@ class VideoGenerator:
                 )
             self._negative_embeds = embeds
         return self._negative_embeds
+
+
+def _place(pipe: Any, device: str) -> None:
+    """Everything on ``device``; CPU offload only when the GPU is too small for that."""
+    try:
+        pipe.to(device)
+    except torch.cuda.OutOfMemoryError:
+        # Offload moves each model to the GPU only while it runs: slower, but it runs.
+        pipe.to("cpu")
+        torch.cuda.empty_cache()
+        log.warning("model does not fit on %s; using model CPU offload (slower)", device)
+        pipe.enable_model_cpu_offload(device=device)
 
 
 def _local_folder(model: str) -> Path | None:
