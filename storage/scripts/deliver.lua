@@ -2,7 +2,9 @@
 -- KEYS: job, resv, results
 -- ARGV: job_id, entry_id (may be empty), group
 local first = 0
-if redis.call('HSETNX', KEYS[1], 'delivered_at', now_ms()) == 1 then
+-- A job forgotten or expired meanwhile must not come back as a bare, immortal hash.
+if redis.call('EXISTS', KEYS[1]) == 1 and
+    redis.call('HSETNX', KEYS[1], 'delivered_at', now_ms()) == 1 then
   first = 1
 end
 redis.call('DEL', KEYS[2])

@@ -181,9 +181,6 @@ async def test_forget_before_delivery_leaves_only_the_quota_counters(storage: St
     assert mine == [storage.keys.quota(user)], mine
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "deliver.lua's HSETNX on the job key recreates a forgotten (or expired) job as a hash "
-    "{delivered_at} with no TTL when the bot later acks its result event: an immortal key."))
 async def test_acking_a_forgotten_jobs_result_leaves_no_key_behind(storage: Storage) -> None:
     user = f"telegram:{USER_ID}"
     job_id = await submit(storage, "ack-after-forget")
