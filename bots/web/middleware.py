@@ -66,6 +66,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     except UNAVAILABLE:
         log.exception("storage unavailable for %s", request.path)
         response = _error(request, 503, "web_server_error")
+    except Exception:
+        log.exception("error handling %s", request.path)
+        response = _error(request, 500, "web_server_error")
     if not response.prepared:
         response.headers.update(SECURITY_HEADERS)
         fresh = request.get(SESSION, sess)

@@ -68,9 +68,13 @@
       addBot(d.text || S.web_server_error, "error");
       return;
     }
-    if (d.kind === "refusal") addBot(d.text, "warn");
-    else addBot(d.text);
-    if (d.kind === "ack" && d.job) renderJob(d.job);
+    var bubble = addBot(d.text, d.kind === "refusal" ? "warn" : "");
+    if (d.kind === "ack" && d.job) {
+      // Live updates can overtake this answer: keep the acknowledgement above its card.
+      var card = state.jobs[d.job.id];
+      if (card) log.insertBefore(bubble, card);
+      renderJob(d.job);
+    }
     if (d.kind === "lang") $("lang").focus();
   }
 
@@ -98,8 +102,11 @@
   }
 
   // ---- job cards ------------------------------------------------------------------------
+  var RANK = { queued: 0, running: 1, done: 2, failed: 2, cancelled: 2 };
+
   function renderJob(job) {
     var card = state.jobs[job.id];
+    if (card && RANK[card.dataset.state] > RANK[job.state]) return; // a late, older update
     if (!card) {
       card = el("div", "msg bot job");
       card.dataset.job = job.id;
