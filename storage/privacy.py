@@ -19,7 +19,9 @@ async def forget(jobs: JobStore, clips: ClipStore, user: str) -> int:
         clip_id, idem = await redis.hmget(k.job(job_id), "clip_id", "idem")
         if clip_id:
             await clips.delete(clip_id)
-        doomed = [k.job(job_id), k.image(job_id)] + ([idem] if idem else [])
+        # The pending charge (if undelivered) goes too: the counters keep the number.
+        doomed = [k.job(job_id), k.image(job_id), k.reservation(job_id)]
+        doomed += [idem] if idem else []
         await redis.delete(*doomed)
     await redis.delete(k.user_jobs(user))
     return len(ids)

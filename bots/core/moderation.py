@@ -14,20 +14,66 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Scripts written without spaces between words: a rule word there matches as a substring.
+_UNSPACED = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0x20000, 0x2FFFF),  # CJK extensions B+
+)
+
+
+def normalize(text: str) -> str:
+    """NFKC + casefold, so decomposed accents and full-width letters match their plain form."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _unspaced(ch: str) -> bool:
+    return any(lo <= ord(ch) <= hi for lo, hi in _UNSPACED)
+
+
+def _wordish(ch: str) -> bool:
+    # Combining marks (Devanagari vowel signs...) belong to the word they sit in.
+    return ch.isalnum() or ch == "_" or unicodedata.category(ch) in ("Mn", "Mc")
+
+
+def contains_word(text: str, word: str) -> bool:
+    """Whole-word match of normalised ``word`` in normalised ``text``."""
+    start = 0
+    while (i := text.find(word, start)) != -1:
+        j = i + len(word)
+        left = _unspaced(word[0]) or i == 0 or not _wordish(text[i - 1])
+        right = _unspaced(word[-1]) or j == len(text) or not _wordish(text[j])
+        if left and right:
+            return True
+        start = i + 1
+    return False
 
 
 @dataclass(frozen=True)
 class Rule:
     name: str
-    patterns: tuple[re.Pattern[str], ...]
+    words: tuple[str, ...] = ()  # normalised
+    patterns: tuple[re.Pattern[str], ...] = ()
     languages: frozenset[str] = field(default_factory=frozenset)
     chats: frozenset[str] = field(default_factory=frozenset)
 
     def applies(self, locale: str, chat: str) -> bool:
         lang_ok = not self.languages or locale in self.languages
         return lang_ok and (not self.chats or chat in self.chats)
+
+    def matches(self, plain: str, folded: str) -> bool:
+        return any(contains_word(folded, w) for w in self.words) or any(
+            p.search(plain) for p in self.patterns
+        )
 
 
 @dataclass(frozen=True)
@@ -36,21 +82,21 @@ class Rules:
 
     @classmethod
     def from_data(cls, data: list[dict[str, object]]) -> Rules:
-        out = []
-        for item in data:
-            words = [str(w) for w in item.get("words", [])]  # type: ignore[union-attr]
-            regexes = [str(r) for r in item.get("regex", [])]  # type: ignore[union-attr]
-            pats = [re.compile(rf"(?<!\w){re.escape(w)}(?!\w)", re.I) for w in words]
-            pats += [re.compile(r, re.I) for r in regexes]
-            out.append(
+        def strings(item: dict[str, object], key: str) -> list[str]:
+            return [str(v) for v in item.get(key, []) or []]  # type: ignore[union-attr]
+
+        return cls(
+            tuple(
                 Rule(
                     name=str(item["name"]),
-                    patterns=tuple(pats),
-                    languages=frozenset(item.get("languages", [])),  # type: ignore[arg-type]
-                    chats=frozenset(str(c) for c in item.get("chats", [])),  # type: ignore[union-attr]
+                    words=tuple(normalize(w) for w in strings(item, "words") if w.strip()),
+                    patterns=tuple(re.compile(r, re.I) for r in strings(item, "regex")),
+                    languages=frozenset(strings(item, "languages")),
+                    chats=frozenset(strings(item, "chats")),
                 )
+                for item in data
             )
-        return cls(tuple(out))
+        )
 
     @classmethod
     def load(cls, path: Path | None) -> Rules:
@@ -60,7 +106,9 @@ class Rules:
 
     def check(self, prompt: str, *, locale: str = "en", chat: str = "") -> str | None:
         """The name of the first rule the prompt breaks, or None."""
+        plain = unicodedata.normalize("NFKC", prompt)
+        folded = plain.casefold()
         for rule in self.rules:
-            if rule.applies(locale, chat) and any(p.search(prompt) for p in rule.patterns):
+            if rule.applies(locale, chat) and rule.matches(plain, folded):
                 return rule.name
         return None

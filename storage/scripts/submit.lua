@@ -49,6 +49,8 @@ redis.call('HINCRBYFLOAT', KEYS[6], 'gpu_s', cost)
 redis.call('HINCRBY', KEYS[6], 'clips', 1)
 redis.call('EXPIRE', KEYS[6], 3 * 86400)
 redis.call('HSET', KEYS[10], 'day', day, 'cost', cost, 'user', user)
+-- An undelivered job's pending charge lives as long as its record, no longer.
+redis.call('EXPIRE', KEYS[10], tonumber(ARGV[9]))
 
 local seq = redis.call('INCR', KEYS[4])
 redis.call('HSET', KEYS[2], 'id', job_id, 'user', user, 'state', 'queued', 'request', ARGV[10],

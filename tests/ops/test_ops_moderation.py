@@ -74,29 +74,17 @@ def test_moderation_table(prompt: str, locale: str, chat: str, expected: str | N
     assert RULES.check(prompt, locale=locale, chat=chat) == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Chinese has no spaces: every CJK character is \\w, so the whole-word lookarounds never "
-    "match a rule word inside a sentence. Words in scripts written without spaces must "
-    "match as substrings."))
 @pytest.mark.parametrize("prompt", ["血腥暴力场面", "一个暴力的场景", "我想看暴力电影"])
 def test_chinese_words_inside_a_sentence_are_refused(prompt: str) -> None:
     assert RULES.check(prompt, locale="zh") == "不要暴力"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Devanagari vowel signs (category Mc/Mn) are not \\w in Python's re, so a rule word "
-    "ending in a consonant matches inside a longer word: 'खून' (blood) refuses 'खूनी', and "
-    "'कार' matches inside 'शिकार'. Boundaries must treat combining marks as word characters."))
 @pytest.mark.parametrize("words, prompt", [(["खून"], "खूनी बादल"), (["कार"], "जंगल में शिकार")])
 def test_hindi_whole_words_respect_vowel_signs(words: list[str], prompt: str) -> None:
     rules = Rules.from_data([{"name": "r", "words": words}])
     assert rules.check(prompt, locale="hi") is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Prompts are not Unicode-normalised: the same word typed in decomposed form (NFD, "
-    "e.g. pasted from macOS) or in full-width letters slips past a rule. Normalise rule "
-    "words and prompts with NFKC before matching."))
 @pytest.mark.parametrize(
     "prompt",
     [unicodedata.normalize("NFD", "una violación"), "un charco de ｓａｎｇｒｅ"],

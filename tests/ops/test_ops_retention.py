@@ -169,9 +169,6 @@ async def test_mydata_exports_what_is_stored(storage: Storage) -> None:
     assert data["quota_today"]["clips"] == "1"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A finished job's reservation hash (user, day, cost) has no TTL and privacy.forget does "
-    "not delete it: until a bot delivers the result, it outlives the job record and /forget."))
 async def test_forget_before_delivery_leaves_only_the_quota_counters(storage: Storage) -> None:
     user = f"telegram:{USER_ID}"
     await submit(storage, "undelivered")
