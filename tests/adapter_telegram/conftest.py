@@ -78,3 +78,15 @@ async def engine_running(storage: Storage, generator: object) -> AsyncIterator[o
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=30)
+
+
+async def until(check: Any, timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll an async ``check`` until it returns something truthy."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := await check()):
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+    return result

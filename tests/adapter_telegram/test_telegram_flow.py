@@ -10,12 +10,17 @@ import json
 from bots.i18n import t
 from bots.telegram.app import Running
 from clipbot.media import probe_mp4
-from storage import JobState, QuotaLimits, Storage
-from tests.adapter_telegram.conftest import EDIT_INTERVAL_S
+from storage import JobRecord, JobState, QuotaLimits, Storage
+from tests.adapter_telegram.conftest import EDIT_INTERVAL_S, until
 from tests.adapter_telegram.fake_bot_api import FakeBotApi
 from tests.adapter_telegram.updates import message, press, user
 
 LIMITS = QuotaLimits(daily_clips=5, max_inflight=3, max_queue=50)
+
+
+async def delivered(storage: Storage, job_id: str) -> JobRecord | None:
+    job = await storage.jobs.get(job_id)
+    return job if job is not None and job.delivered else None
 
 
 def buttons(msg: dict) -> list[str]:
@@ -55,10 +60,8 @@ async def test_prompt_to_video(api: FakeBotApi, bot: Running, storage: Storage,
     assert buttons(p) == [f"r:{job_id}", f"v:{job_id}"]
     assert p["reply_parameters"]["message_id"] == update["message"]["message_id"]
 
-    job = await storage.jobs.get(job_id)
-    assert job is not None and job.state is JobState.DONE
-    await asyncio.sleep(0.3)  # let the pump commit the charge and ack
-    assert (await storage.jobs.get(job_id)).delivered
+    job = await until(lambda: delivered(storage, job_id), what="the charge to be committed")
+    assert job.state is JobState.DONE
     view = await storage.accounts.quota("telegram:301", LIMITS)
     assert (view.used_clips, view.inflight) == (1, 0)
     # The status message served its purpose and is gone; any edits respected flood control.
@@ -175,9 +178,8 @@ async def test_user_who_blocked_the_bot_does_not_stall_delivery(
     job_id = buttons(ack)[0].removeprefix("c:")
     api.blocked.add(306)
     await api.inject(press(f"c:{job_id}", sender=ana, on=ack))
-    deadline = asyncio.get_running_loop().time() + 5
-    while not (job := await storage.jobs.get(job_id)).delivered:
-        assert asyncio.get_running_loop().time() < deadline, "delivery retried a blocked chat"
-        await asyncio.sleep(0.05)
+    # Retrying would take 5 tries with growing pauses (about 30 s) before giving up.
+    job = await until(lambda: delivered(storage, job_id), timeout=10,
+                      what="delivery to give up on a blocked chat")
     assert job.state is JobState.CANCELLED
     assert len(api.called("editMessageText")) == 1  # tried once, not again and again

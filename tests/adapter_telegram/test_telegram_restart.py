@@ -6,7 +6,7 @@ import asyncio
 
 from clipbot.settings import Settings
 from storage import JobState, QuotaLimits, Storage
-from tests.adapter_telegram.conftest import bot_running, engine_running
+from tests.adapter_telegram.conftest import bot_running, engine_running, until
 from tests.adapter_telegram.fake_bot_api import FakeBotApi
 from tests.adapter_telegram.updates import message, user
 
@@ -22,11 +22,11 @@ async def test_restart_between_submit_and_result_delivers_once(
     assert job.state is JobState.QUEUED
 
     # The job finishes while no bot runs; the result waits in the stream.
+    async def done() -> bool:
+        return (await storage.jobs.get(job.id)).state is JobState.DONE
+
     async with engine_running(storage, preview_generator):
-        deadline = asyncio.get_running_loop().time() + 60
-        while (await storage.jobs.get(job.id)).state is not JobState.DONE:
-            assert asyncio.get_running_loop().time() < deadline, "engine never finished"
-            await asyncio.sleep(0.1)
+        await until(done, timeout=60, what="the engine to finish")
     assert not api.called("sendVideo")
 
     # The old process died before confirming its last update: Telegram serves it again.
@@ -34,13 +34,12 @@ async def test_restart_between_submit_and_result_delivers_once(
     async with bot_running(settings, storage):
         await api.wait_for(lambda: api.called("sendVideo"), timeout=20)
         await api.wait_for(lambda: api.served.count(update["update_id"]) == 2, timeout=10)
+        await until(lambda: _delivered(storage, job.id), what="the charge to be committed")
         await asyncio.sleep(0.5)  # room for a wrong second delivery or a second ack
     assert len(api.called("sendVideo")) == 1
     assert api.sent_to(501) == ack  # the first ack only: the re-served update was a duplicate
     video = api.called("sendVideo")[0]
     assert video.params["chat_id"] == 501
-    done = await storage.jobs.get(job.id)
-    assert done is not None and done.delivered
     view = await storage.accounts.quota("telegram:501", QuotaLimits())
     assert (view.used_clips, view.inflight) == (1, 0)
 
@@ -48,3 +47,8 @@ async def test_restart_between_submit_and_result_delivers_once(
     async with bot_running(settings, storage):
         await asyncio.sleep(0.5)
     assert len(api.called("sendVideo")) == 1
+
+
+async def _delivered(storage: Storage, job_id: str) -> bool:
+    job = await storage.jobs.get(job_id)
+    return job is not None and job.delivered
