@@ -246,7 +246,6 @@
     $("send").setAttribute("aria-label", S.web_send);
     $("send").title = S.web_send;
     $("offline").textContent = S.web_offline;
-    $("login-prompt").textContent = S.web_password_prompt;
     $("password").placeholder = S.web_password_placeholder;
     $("login-button").textContent = S.web_password_button;
     $("shapes").setAttribute("aria-label", S.web_shape);
