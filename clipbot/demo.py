@@ -57,6 +57,11 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
+def browsable(host: str) -> str:
+    """A host a browser on this machine can open ("0.0.0.0" listens everywhere)."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
 async def start(name: str, args: list[str], env: dict[str, str], marker: bytes) -> Child:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "clipbot.cli", *args,
@@ -112,7 +117,7 @@ async def run_demo(settings: Settings, env: dict[str, str]) -> int:
     try:
         outcome = await _wait_ready(children, stop)
         if outcome == "ready":
-            url = f"http://{settings.web_host}:{settings.web_port}"
+            url = f"http://{browsable(settings.web_host)}:{settings.web_port}"
             print(f"\n  clipbot demo is up in {time.monotonic() - started:.1f} s: open {url}\n"
                   "  (Ctrl-C stops everything)\n", flush=True)
             outcome = await _wait_exit(children, stop)

@@ -81,6 +81,11 @@ async def test_prompt_to_playable_clip(make_chat: MakeChat, storage: Storage, en
     assert (await storage.jobs.get(job["id"])).state is JobState.DONE
     assert (await browser.get(final["clip"])).status == 200
 
+    # An expired clip is "not found", politely.
+    await storage.clips.delete(record.clip_id)
+    gone = await browser.get(final["clip"])
+    assert gone.status == 404 and (await gone.json())["text"] == t("en", "not_found")
+
 
 async def test_retry_and_vary_make_new_jobs(make_chat: MakeChat, storage: Storage,
                                             engine) -> None:

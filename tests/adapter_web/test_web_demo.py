@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from clipbot.demo import child_env, port_free
+from clipbot.demo import browsable, child_env, port_free
 from storage import Storage
 
 pytestmark = pytest.mark.slow
@@ -30,6 +30,11 @@ def test_child_env_keeps_the_operators_settings() -> None:
     assert env["CLIPBOT_MODEL"] == "/models/wan" and env["PATH"] == "/bin"
     assert env["CLIPBOT_DAILY_CLIPS"] == "200"  # demo default, only for the children
     assert child_env({})["CLIPBOT_MODEL"] == "preview"
+
+
+def test_url_names_a_host_a_browser_can_open() -> None:
+    assert browsable("0.0.0.0") == "127.0.0.1" and browsable("::") == "127.0.0.1"
+    assert browsable("192.168.1.20") == "192.168.1.20"
 
 
 def test_port_in_use_is_detected() -> None:
