@@ -219,14 +219,21 @@ async def health_endpoint(
     storage: _Storage | None = None,
     metrics: Metrics = METRICS,
 ) -> AsyncIterator[web.AppRunner | None]:
-    """``start_health_server`` for a process's lifetime; port 0 means "no endpoint" here.
+    """``start_health_server`` for a process's lifetime; port 0 means "no endpoint" here, and
+    a port already taken only costs a warning (metrics must never stop a bot or an engine).
     With ``storage``, the queue gauges are refreshed from Redis at each scrape."""
     if not port:
         yield None
         return
     refresh = (lambda: refresh_queue_metrics(storage, metrics)) if storage is not None else None
-    runner = await start_health_server(host, port, ready=ready, metrics=metrics,
-                                       before_scrape=refresh)
+    try:
+        runner = await start_health_server(host, port, ready=ready, metrics=metrics,
+                                           before_scrape=refresh)
+    except OSError as exc:  # e.g. engine and bots on one host, same port: serve anyway
+        log.warning("no metrics/health endpoint on %s:%d (%s); set CLIPBOT_METRICS_PORT",
+                    host, port, exc)
+        yield None
+        return
     log.info("metrics and health on http://%s:%d/metrics and /healthz", host, port)
     try:
         yield runner

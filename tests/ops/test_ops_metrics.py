@@ -212,3 +212,11 @@ async def test_health_endpoint_lives_with_the_process(storage: Storage,
         assert samples(text)[("clipbot_queue_depth", (("lane", storage.jobs.lane),))] == 0
     with pytest.raises(aiohttp.ClientConnectionError):
         await get(url + "/healthz")
+
+
+async def test_a_taken_port_costs_a_warning_not_the_process(unused_tcp_port: int,
+                                                            caplog) -> None:
+    async with health_endpoint("127.0.0.1", unused_tcp_port, ready=always) as first, \
+            health_endpoint("127.0.0.1", unused_tcp_port, ready=always) as second:
+        assert first is not None and second is None
+    assert "CLIPBOT_METRICS_PORT" in caplog.text
