@@ -36,7 +36,7 @@ FALLBACK_EN: dict[str, str] = {
 CLIENT_KEYS = (
     *FALLBACK_EN,
     "welcome", "btn_retry", "btn_vary", "btn_cancel", "btn_download", "preview_notice",
-    "lang_choose",
+    "lang_choose", "not_found",
 )
 
 

@@ -165,6 +165,12 @@
     card.appendChild(actions);
     if (job.preview) showPreview(true);
     video.addEventListener("loadedmetadata", function () { if (stick) scrollDown(true); });
+    video.addEventListener("error", function () {
+      // Clips expire after a day or so: say so instead of showing a broken player.
+      var note = el("p", "status", S.not_found);
+      card.replaceChild(note, video);
+      dl.remove();
+    });
     if (stick) scrollDown(true);
   }
 
