@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 from typing import Any
 
@@ -27,7 +28,7 @@ from bots.web.context import (
 )
 from bots.web.middleware import set_session_cookie
 from bots.web.session import MAX_AGE_S, Session
-from bots.web.texts import client_strings, direction, languages
+from bots.web.texts import client_strings, direction, languages, ui
 from bots.web.views import JobUpdate, job_view
 
 HISTORY = 20
@@ -40,13 +41,14 @@ async def index(request: web.Request) -> web.Response:
     boot = await _boot(request, loc)
     # JSON inside <script type="application/json">: only "</" could end it early.
     data = json.dumps(boot, ensure_ascii=False).replace("<", "\\u003c")
-    html = (
+    page = (
         ctx(request).index_html.replace("__LANG__", loc)
         .replace("__DIR__", direction(loc))
-        .replace("__TITLE__", boot["strings"]["web_title"])
+        .replace("__TITLE__", html.escape(boot["strings"]["web_title"]))
+        .replace("__NOSCRIPT__", html.escape(ui(loc, "web_noscript")))
         .replace("__BOOT__", data)
     )
-    return web.Response(text=html, content_type="text/html", charset="utf-8",
+    return web.Response(text=page, content_type="text/html", charset="utf-8",
                         headers={"Cache-Control": "no-store"})
 
 

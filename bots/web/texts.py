@@ -30,6 +30,7 @@ FALLBACK_EN: dict[str, str] = {
     "web_password_wrong": "Wrong password. Please try again.",
     "web_password_needed": "Please enter the password first.",
     "web_server_error": "Something went wrong on the server. Please try again.",
+    "web_noscript": "This chat needs JavaScript. Please turn it on in your browser's settings.",
 }
 
 # Catalog keys the page needs in JavaScript.
