@@ -15,8 +15,8 @@ care about:
   memory          bytes Redis holds per queued job (MEMORY USAGE of every structure a job
                   adds to), and the INFO used_memory delta per admitted job
 
-Usage: python bench/load.py [--users 1000] [--prompts 5000] [--concurrency 64]
-                            [--engine process|inline|none] [--redis URL]
+Usage: python -m bench.load [--users 1000] [--prompts 5000] [--concurrency 64]
+                             [--engine process|inline|none] [--redis URL]
 Writes bench/results/load.json and prints a table.
 """
 
@@ -65,6 +65,7 @@ class Req:
 class Outcome:
     req: Req
     latency_s: float
+    burst: int
     key: str  # "accepted", "duplicate" or the refusal's catalog key
     job_id: str = ""
 
@@ -114,15 +115,16 @@ def who(user: int) -> Who:
     return Who(PLATFORM, f"u{user}", f"chat{user}", "en")
 
 
-async def send(service: ClipService, req: Req, gate: asyncio.Semaphore) -> Outcome:
+async def send(service: ClipService, req: Req, gate: asyncio.Semaphore, burst: int) -> Outcome:
     async with gate:
         t0 = time.perf_counter()
         res = await service.request_video(who(req.user), req.text, idem_key=f"tg:{req.update_id}",
                                           reply={"message_id": req.update_id})
         latency = time.perf_counter() - t0
     if isinstance(res, Submitted):
-        return Outcome(req, latency, "duplicate" if res.duplicate else "accepted", res.job_id)
-    return Outcome(req, latency, res.key)
+        return Outcome(req, latency, burst, "duplicate" if res.duplicate else "accepted",
+                       res.job_id)
+    return Outcome(req, latency, burst, res.key)
 
 
 async def watch_queue(storage: Storage, stop: asyncio.Event, seen: list[int]) -> None:
@@ -137,9 +139,9 @@ async def drive(service: ClipService, plan: Plan, concurrency: int,
     gate = asyncio.Semaphore(concurrency)
     outcomes: list[Outcome] = []
     busy = 0.0
-    for burst in plan.bursts:
+    for b, burst in enumerate(plan.bursts):
         t0 = time.perf_counter()
-        outcomes += await asyncio.gather(*(send(service, r, gate) for r in burst))
+        outcomes += await asyncio.gather(*(send(service, r, gate, b) for r in burst))
         busy += time.perf_counter() - t0
         await asyncio.sleep(pause_s)  # the gap between bursts, when the engine catches up
     return outcomes, busy
@@ -251,16 +253,28 @@ async def preview_engine(mode: str, url: str, prefix: str,
     if mode == "none":
         yield info
         return
-    from engine.preview import ensure_preview_model
-
     with tempfile.TemporaryDirectory() as tmp:
-        model = await asyncio.to_thread(ensure_preview_model, Path(tmp))
+        model = await build_preview_model(Path(tmp))
         if mode == "process":
             async with _engine_process(url, prefix, model, threads, info):
                 yield info
         else:
             async with _engine_inline(url, prefix, model, info):
                 yield info
+
+
+async def build_preview_model(folder: Path) -> Path:
+    """In a child process: a bot process never imports torch, and a heap holding torch's
+    millions of objects would add 100-200 ms garbage-collector pauses to the latencies."""
+    code = ("import sys; from pathlib import Path; from engine.preview import "
+            "ensure_preview_model; print(ensure_preview_model(Path(sys.argv[1])))")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, str(folder), cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError("could not build the preview model")
+    return Path(out.decode().strip().splitlines()[-1])
 
 
 @asynccontextmanager
@@ -387,6 +401,13 @@ async def report(storage: Storage, plan: Plan, outcomes: list[Outcome], depth: l
                     "cpu_count": os.cpu_count(), "load_average_before": load_before,
                     "load_average_after": [round(x, 2) for x in os.getloadavg()]},
         "ack_latency": latency(outcomes),
+        "ack_p99_ms_by_burst": [latency([o for o in outcomes if o.burst == b])["p99_ms"]
+                                for b in range(args.bursts)],
+        "ack_latency_by_answer": {
+            "accepted": latency([o for o in outcomes if o.key == "accepted"]),
+            "duplicate": latency([o for o in outcomes if o.key == "duplicate"]),
+            "refused": latency([o for o in outcomes if o.key not in ("accepted", "duplicate")]),
+        },
         "throughput_rps": round(len(outcomes) / busy, 1),
         "bot_cpu_ms_per_request": bot_cpu_ms,
         "wall_s": round(wall, 2),
