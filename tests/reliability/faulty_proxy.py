@@ -1,9 +1,12 @@
-"""A TCP proxy in front of Redis that loses one reply on purpose.
+"""A TCP proxy in front of Redis that loses one reply, or holds one command, on purpose.
 
-Armed with a byte pattern, it forwards the next command containing it, lets Redis run it,
-then cuts the connection instead of passing the reply on: what a network blip or a bot
-host's NAT timeout does. redis-py's retry then sends the same command again, so the
-command runs twice; everything that is retried this way has to be idempotent.
+``arm(pattern)``: the next command containing ``pattern`` is forwarded and run, then the
+connection is cut instead of passing the reply on: what a network blip or a NAT timeout
+does. redis-py's retry then sends the same command again, so it runs twice; everything
+retried this way has to be idempotent.
+
+``hold(pattern)``: the next command containing ``pattern`` is never forwarded; ``held`` is
+set, so a test can SIGKILL the process at exactly that point of a job.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ class ReplyDroppingProxy:
         self.db = u.path.lstrip("/") or "0"
         self.pattern: bytes | None = None
         self.fired = asyncio.Event()
+        self.hold_pattern: bytes | None = None
+        self.held = asyncio.Event()
         self._server: asyncio.Server | None = None
 
     @property
@@ -40,12 +45,21 @@ class ReplyDroppingProxy:
     def arm(self, pattern: bytes) -> None:
         self.pattern = pattern
 
+    def hold(self, pattern: bytes) -> None:
+        self.hold_pattern = pattern
+
     async def _serve(self, cr: asyncio.StreamReader, cw: asyncio.StreamWriter) -> None:
         ur, uw = await asyncio.open_connection(self.host, self.upstream_port)
         cutting = asyncio.Event()
 
         async def upstream() -> None:
             while data := await cr.read(65536):
+                if self.hold_pattern is not None and self.hold_pattern in data:
+                    self.hold_pattern = None
+                    self.held.set()
+                    while await cr.read(65536):  # never forwarded, never answered
+                        pass
+                    return
                 uw.write(data)
                 await uw.drain()
                 if self.pattern is not None and self.pattern in data:
