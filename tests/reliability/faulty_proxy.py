@@ -16,7 +16,7 @@ import contextlib
 from urllib.parse import urlparse
 
 
-class ReplyDroppingProxy:
+class FaultyRedisProxy:
     def __init__(self, upstream_url: str) -> None:
         u = urlparse(upstream_url)
         self.host, self.upstream_port = u.hostname or "127.0.0.1", u.port or 6379
@@ -33,7 +33,7 @@ class ReplyDroppingProxy:
         port = self._server.sockets[0].getsockname()[1]
         return f"redis://127.0.0.1:{port}/{self.db}"
 
-    async def start(self) -> ReplyDroppingProxy:
+    async def start(self) -> FaultyRedisProxy:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         return self
 

@@ -22,7 +22,7 @@ from bots.core.delivery import ResultPump
 from storage import Accepted, JobRecord, JobRequest, JobState, QuotaLimits, Storage
 from storage.scripts import source
 from tests.engine_runtime.procs import engine_env, start_engine
-from tests.reliability.faulty_proxy import ReplyDroppingProxy
+from tests.reliability.faulty_proxy import FaultyRedisProxy
 
 pytestmark = pytest.mark.slow
 LIMITS = QuotaLimits(daily_gpu_s=1000, daily_clips=50, max_inflight=10, max_queue=100)
@@ -43,8 +43,8 @@ class Sink:
 
 
 @pytest.fixture
-async def proxy(redis_url: str) -> AsyncIterator[ReplyDroppingProxy]:
-    p = await ReplyDroppingProxy(redis_url).start()
+async def proxy(redis_url: str) -> AsyncIterator[FaultyRedisProxy]:
+    p = await FaultyRedisProxy(redis_url).start()
     try:
         yield p
     finally:
@@ -53,7 +53,7 @@ async def proxy(redis_url: str) -> AsyncIterator[ReplyDroppingProxy]:
 
 @pytest.mark.parametrize("stage", list(STAGES))
 async def test_engine_killed_at_a_stage_job_completes_once(
-    stage: str, storage: Storage, proxy: ReplyDroppingProxy, prefix: str, preview_model_dir,
+    stage: str, storage: Storage, proxy: FaultyRedisProxy, prefix: str, preview_model_dir,
     preview_generator,
 ) -> None:
     from engine.worker import Worker, WorkerConfig

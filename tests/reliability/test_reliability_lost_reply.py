@@ -16,15 +16,15 @@ import pytest
 
 from storage import Accepted, JobRecord, JobRequest, JobState, QuotaLimits, Storage
 from storage.scripts import source
-from tests.reliability.faulty_proxy import ReplyDroppingProxy
+from tests.reliability.faulty_proxy import FaultyRedisProxy
 
 pytestmark = pytest.mark.slow
 LIMITS = QuotaLimits(daily_gpu_s=1000, daily_clips=50, max_inflight=10, max_queue=100)
 
 
 @pytest.fixture
-async def proxy(redis_url: str) -> AsyncIterator[ReplyDroppingProxy]:
-    p = await ReplyDroppingProxy(redis_url).start()
+async def proxy(redis_url: str) -> AsyncIterator[FaultyRedisProxy]:
+    p = await FaultyRedisProxy(redis_url).start()
     try:
         yield p
     finally:
@@ -32,7 +32,7 @@ async def proxy(redis_url: str) -> AsyncIterator[ReplyDroppingProxy]:
 
 
 async def run_one_job_through(
-    storage: Storage, proxy: ReplyDroppingProxy, prefix: str, generator: object, script: str
+    storage: Storage, proxy: FaultyRedisProxy, prefix: str, generator: object, script: str
 ) -> JobRecord:
     """Submit one job, run an engine whose Redis drops the reply to ``script`` once."""
     from engine.worker import Worker, WorkerConfig
@@ -74,7 +74,7 @@ async def task_idle(worker: object) -> None:
     "reply it answers 'stale' to the engine that just finished the job, and "
     "engine/worker.py _store then deletes the clip the DONE job points to"))
 async def test_finish_replayed_after_a_lost_reply_keeps_the_clip(
-    storage: Storage, proxy: ReplyDroppingProxy, prefix: str, preview_generator
+    storage: Storage, proxy: FaultyRedisProxy, prefix: str, preview_generator
 ) -> None:
     job = await run_one_job_through(storage, proxy, prefix, preview_generator, "finish")
     assert job.state is JobState.DONE
@@ -86,7 +86,7 @@ async def test_finish_replayed_after_a_lost_reply_keeps_the_clip(
     "second attempt for the same engine and stream entry, so a healthy job burns its "
     "max_attempts budget (dead-lettered early after a few network blips)"))
 async def test_claim_replayed_after_a_lost_reply_counts_one_attempt(
-    storage: Storage, proxy: ReplyDroppingProxy, prefix: str, preview_generator
+    storage: Storage, proxy: FaultyRedisProxy, prefix: str, preview_generator
 ) -> None:
     job = await run_one_job_through(storage, proxy, prefix, preview_generator, "claim")
     assert job.state is JobState.DONE
