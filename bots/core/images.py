@@ -31,7 +31,10 @@ def check_image(data: bytes) -> tuple[int, int]:
                 width, height = img.size
                 if width * height > MAX_PIXELS:
                     raise _too_big()
-                img.verify()  # structure check without keeping decoded pixels
+                # Decode every byte (JPEG at 1/8 scale: cheap) so a truncated upload is
+                # refused now rather than failing in the engine after being charged.
+                img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                img.load()
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -10,6 +10,11 @@ if state ~= 'queued' and state ~= 'running' then
   redis.call('XDEL', KEYS[8], entry)
   return {'skip', state or 'missing'}
 end
+if state == 'running' and redis.call('HGET', KEYS[1], 'engine') == engine
+    and redis.call('HGET', KEYS[1], 'entry') == entry then
+  -- A replay of this very claim (the client retried after losing our reply).
+  return {'run', redis.call('HGET', KEYS[1], 'attempts')}
+end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if attempts > tonumber(ARGV[4]) then
   local keys = end_keys(1)

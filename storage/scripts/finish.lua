@@ -2,7 +2,11 @@
 -- KEYS: job, queue, running, active, resv, quota, results, lane, stats
 -- ARGV: job_id, engine_id, attempt, state, error, group, meta_json, clip_id, gen_seconds
 local job_id = ARGV[1]
-local j = redis.call('HMGET', KEYS[1], 'state', 'engine', 'attempts', 'entry')
+local j = redis.call('HMGET', KEYS[1], 'state', 'engine', 'attempts', 'entry', 'clip_id')
+if j[1] == ARGV[4] and j[2] == ARGV[2] and j[3] == ARGV[3] and (j[5] or '') == ARGV[8] then
+  -- A replay (the client retried after losing our reply): it already happened.
+  return {'ok', ARGV[4]}
+end
 if j[1] ~= 'running' or j[2] ~= ARGV[2] or j[3] ~= ARGV[3] then
   return {'stale', j[1] or 'missing'}
 end

@@ -111,9 +111,6 @@ def test_corrupted_photos_never_crash(data: bytes, draw: st.DataObject) -> None:
     assert isinstance(res, InputError | tuple)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bots/core/images.py only verify()s the structure, which for JPEG reads no scan data: "
-    "a half-received JPEG is accepted, queued and charged, and fails later in the engine"))
 def test_truncated_jpeg_is_refused_up_front() -> None:
     data = picture("JPEG", (640, 480))
     res = checked(data[: len(data) // 2])

@@ -69,10 +69,6 @@ async def task_idle(worker: object) -> None:
         await asyncio.sleep(0.05)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "storage/scripts/finish.lua is not idempotent: replayed by redis-py's retry after a lost "
-    "reply it answers 'stale' to the engine that just finished the job, and "
-    "engine/worker.py _store then deletes the clip the DONE job points to"))
 async def test_finish_replayed_after_a_lost_reply_keeps_the_clip(
     storage: Storage, proxy: FaultyRedisProxy, prefix: str, preview_generator
 ) -> None:
@@ -81,10 +77,6 @@ async def test_finish_replayed_after_a_lost_reply_keeps_the_clip(
     assert await storage.clips.get(job.clip_id) is not None, "DONE job's clip was deleted"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "storage/scripts/claim.lua is not idempotent: replayed after a lost reply it counts a "
-    "second attempt for the same engine and stream entry, so a healthy job burns its "
-    "max_attempts budget (dead-lettered early after a few network blips)"))
 async def test_claim_replayed_after_a_lost_reply_counts_one_attempt(
     storage: Storage, proxy: FaultyRedisProxy, prefix: str, preview_generator
 ) -> None:
