@@ -68,7 +68,11 @@ async def test_engine_killed_at_a_stage_job_completes_once(
                          aspect="1:1", seconds=1)
         res = await storage.jobs.submit(req, cost=1.0, limits=LIMITS, idem_key="k")
         assert isinstance(res, Accepted)
-        await asyncio.wait_for(proxy.held.wait(), 60)
+        try:
+            await asyncio.wait_for(proxy.held.wait(), 90)
+        except TimeoutError:
+            job = await storage.jobs.get(res.job_id)
+            raise AssertionError(f"the engine never sent {script}; job now: {job}") from None
     finally:
         doomed.send_signal(signal.SIGKILL)
         await doomed.wait()
@@ -80,9 +84,14 @@ async def test_engine_killed_at_a_stage_job_completes_once(
     tasks = [asyncio.create_task(survivor.run(stop)),
              asyncio.create_task(ResultPump(storage, "cli", "bot-1", sink).run(stop))]
     try:
-        async with asyncio.timeout(60):
-            while (job := await storage.jobs.get(res.job_id)) is None or not job.delivered:
-                await asyncio.sleep(0.05)
+        try:
+            async with asyncio.timeout(90):
+                while (job := await storage.jobs.get(res.job_id)) is None or not job.delivered:
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            pending = await storage.redis.xpending(storage.keys.lane(), "engines")
+            raise AssertionError(f"not delivered after the kill: {job}; pending {pending}; "
+                                 f"survivor alive: {not tasks[0].done()}") from None
         await asyncio.sleep(0.5)  # room for a second result or delivery to show up
     finally:
         stop.set()
