@@ -62,7 +62,8 @@ async def test_engine_killed_at_a_stage_job_completes_once(
     text = source(script)
     await storage.redis.script_load(text)  # so the held call is the EVALSHA itself
     proxy.hold(hashlib.sha1(text.encode()).hexdigest().encode())
-    doomed = await start_engine(engine_env(proxy.url, prefix, preview_model_dir))
+    # Start-up (torch import, model load) takes minutes on a busy 2-core machine.
+    doomed = await start_engine(engine_env(proxy.url, prefix, preview_model_dir), timeout=240)
     try:
         req = JobRequest(platform="cli", user_id="u", chat_id="c", prompt="a red kite", seed=1,
                          aspect="1:1", seconds=1)

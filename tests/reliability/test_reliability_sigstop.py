@@ -51,7 +51,8 @@ async def test_paused_engine_is_fenced_after_takeover(
     # Both engines start together (start-up dominates this test's time); whichever
     # claims the job is "A" and gets frozen, the other one is "B".
     procs = dict(zip(("stop-a", "stop-b"), await asyncio.gather(*(
-        start_engine(engine_env(redis_url, prefix, preview_model_dir, CLIPBOT_ENGINE_ID=name))
+        start_engine(engine_env(redis_url, prefix, preview_model_dir, CLIPBOT_ENGINE_ID=name),
+                     timeout=240)
         for name in ("stop-a", "stop-b")
     )), strict=True))
     sink, stop = Sink(), asyncio.Event()
