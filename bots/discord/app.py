@@ -38,9 +38,13 @@ async def run(
     stop: asyncio.Event,
     *,
     edit_interval_s: float = EDIT_INTERVAL_S,
+    poll_s: float = 1.0,
 ) -> None:
     """The bot on given services: log in, sync commands, then serve the gateway, the
-    result stream and progress until ``stop`` (or until the gateway gives up)."""
+    result stream and progress until ``stop`` (or until the gateway gives up).
+
+    ``poll_s`` bounds how long the result and progress readers take to notice ``stop``.
+    """
     previous_base = discord.http.Route.BASE
     if settings.discord_api_base:
         # discord.py builds every REST and webhook URL from this class attribute.
@@ -55,8 +59,9 @@ async def run(
         # Log in before the pumps start: deliveries need the client's HTTP session.
         await client.login(settings.discord_token)
         gateway = asyncio.create_task(client.connect(), name="discord-gateway")
-        pump = asyncio.create_task(ResultPump(storage, PLATFORM, settings.bot_id, sink).run(done))
-        progress = asyncio.create_task(follow_progress(storage, PLATFORM, sink, done))
+        results = ResultPump(storage, PLATFORM, settings.bot_id, sink)
+        pump = asyncio.create_task(results.run(done, block_ms=int(poll_s * 1000)))
+        progress = asyncio.create_task(follow_progress(storage, PLATFORM, sink, done, poll_s))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({gateway, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
@@ -79,7 +84,7 @@ async def _shutdown(
     if progress is not None:
         progress.cancel()  # best effort by design; nothing to finish
     if pump is not None:
-        # The result pump stops after the batch in hand (its read blocks for 1 s at most),
+        # The result pump stops after the batch in hand (its read blocks for poll_s),
         # so a clip being posted is also acked; cutting it short would post it twice
         # after the restart. Past the grace period it is cut anyway: unacked events are
         # delivered again by the next start.
