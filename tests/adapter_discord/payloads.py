@@ -70,11 +70,12 @@ def slash(
 def click(
     fake: FakeDiscord, message: dict[str, Any], custom_id: str, *,
     user_id: str = USER, locale: str = "en-US", guild_id: str | None = GUILD,
+    size_limit: int = TEN_MIB,
 ) -> dict[str, Any]:
     """A button click on ``message`` (a message payload the fake recorded)."""
     payload = _base(fake, 3, user_id=user_id, locale=locale,
                     channel_id=message.get("channel_id") or CHANNEL, guild_id=guild_id,
-                    size_limit=TEN_MIB)
+                    size_limit=size_limit)
     payload["message"] = message
     payload["data"] = {"custom_id": custom_id, "component_type": 2}
     return payload

@@ -102,15 +102,22 @@ async def test_video_defers_edits_status_and_follows_up_with_h264(
         assert len(fake.find("followup", token)) == 1
         assert (await storage.accounts.quota(job.user, QuotaLimits())).used_clips == 1
 
-        # Retry on the delivered clip: a new job with the same prompt, delivered too.
+        # Retry on the delivered clip, in a server with a tiny upload limit: a new job with
+        # the same prompt, re-encoded down to fit rather than refused.
         message = fake.messages[follow_message_id(fake, job.id)]
-        retry = await fake.interact(click(fake, message, f"clip:retry:{job.id}"))
+        tiny = len(upload.data) * 2 // 3
+        retry = await fake.interact(
+            click(fake, message, f"clip:retry:{job.id}", size_limit=tiny))
         second = await followup_of(fake, retry["token"])
         jobs = await jobs_of(storage)
         assert len(jobs) == 2
         new = next(j for j in jobs if j.id != job.id)
         assert new.request.prompt == job.request.prompt
-        assert probe_mp4(second.files[0].data).codec == "h264"
+        stored = await storage.clips.get(new.clip_id)
+        assert stored is not None and len(stored) > tiny  # so it had to be re-encoded
+        [small] = second.files
+        assert len(small.data) <= tiny
+        assert probe_mp4(small.data).codec == "h264" and probe_mp4(small.data).frames > 0
         assert not fake.find("webhook_rejected")
 
 
