@@ -59,7 +59,9 @@ async def test_engine_killed_at_a_stage_job_completes_once(
     from engine.worker import Worker, WorkerConfig
 
     script, attempts = STAGES[stage]
-    text = source(script)
+    # Read the script file now, not this process's cached copy: the engine process loads
+    # the file as it is when it starts, and its EVALSHA carries that text's digest.
+    text = source.__wrapped__(script)
     await storage.redis.script_load(text)  # so the held call is the EVALSHA itself
     proxy.hold(hashlib.sha1(text.encode()).hexdigest().encode())
     # Start-up (torch import, model load) takes minutes on a busy 2-core machine.

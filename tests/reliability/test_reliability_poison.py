@@ -81,3 +81,47 @@ async def test_poison_job_is_dead_lettered_refunded_and_explained(
     dead = await storage.redis.xrange(storage.keys.dead)
     assert [e[1]["job"] for e in dead] == [res.job_id]
     assert await storage.redis.xlen(storage.keys.lane()) == 0  # not offered to anyone again
+
+
+async def die_holding_own(storage: Storage, engine_id: str, job_id: str) -> None:
+    """An engine with a fixed id (CLIPBOT_ENGINE_ID) restarted after a crash: it first
+    serves what it still has pending, claims the job again, and crashes again."""
+    pending = await storage.jobs.read_own_pending(engine_id)
+    entry = pending[0] if pending else await storage.jobs.read_next(engine_id, 100)
+    assert entry is not None and entry[1] == job_id, entry
+    claim = await storage.jobs.claim(entry[0], job_id, engine_id)
+    assert not isinstance(claim, str), claim
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "storage/scripts/claim.lua treats any claim by the same engine id on the same stream "
+    "entry as a replay of a lost reply and does not count it; an engine with a fixed "
+    "CLIPBOT_ENGINE_ID that crashes on a job and restarts re-claims it for free, forever: "
+    "the poison job is never dead-lettered and the engine crash-loops"))
+async def test_poison_job_on_an_engine_with_a_fixed_id_is_still_dead_lettered(
+    storage: Storage, preview_generator
+) -> None:
+    from engine.worker import Worker, WorkerConfig
+
+    service = ClipService(storage, CoreConfig(limits=LIMITS))
+    who = Who("cli", "u", "c", "en")
+    res = await service.request_video(who, "a cake that explodes", idem_key="tg:1")
+    assert isinstance(res, Submitted)
+    for _ in range(storage.jobs.max_attempts):
+        await die_holding_own(storage, "gpu-0", res.job_id)  # crash, restart, same id
+
+    stop = asyncio.Event()
+    worker = Worker(storage, preview_generator, WorkerConfig(
+        engine_id="gpu-0", profile="preview", default_steps=2, heartbeat_ttl_s=1.5,
+        block_ms=200))
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        async with asyncio.timeout(30):
+            while not (job := await storage.jobs.get(res.job_id)) or not job.state.final:
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait({task}, timeout=30)
+    assert job.state is JobState.FAILED and job.error == "poison", job
+    assert worker.handled == 0
+    assert (await service.quota(who)).used_clips == 0
