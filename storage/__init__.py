@@ -80,11 +80,14 @@ class Storage:
         stack.push_async_callback(redis.aclose)
         blobs = connect_binary(url)
         stack.push_async_callback(blobs.aclose)
+        probe = connect(url, retries=1)  # fail fast at start-up; retries are for later
         try:
-            await redis.ping()
+            await probe.ping()
         except BaseException:
             await stack.aclose()
             raise
+        finally:
+            await probe.aclose()
         keys = Keys(prefix)
         clips: ClipStore = (
             RedisClipStore(blobs, keys, ttl_s=clip_ttl_s)

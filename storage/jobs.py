@@ -122,6 +122,16 @@ class JobStore:
         )
         return bool(first)
 
+    async def undeliverable(self, job_id: str, platform: str, entry_id: str) -> bool:
+        """Give up on delivering a clip: refund, mark failed, ack. True if refunded."""
+        k = self.keys
+        user = await self.redis.hget(k.job(job_id), "user") or ""
+        res = await self._s.undeliverable(
+            keys=[k.job(job_id), k.reservation(job_id), k.quota(user), k.results(platform)],
+            args=[entry_id, BOT_GROUP],
+        )
+        return bool(res)
+
     # ---- engines ----------------------------------------------------------------------
     async def read_next(self, engine_id: str, block_ms: int) -> tuple[str, str] | None:
         """Block until a new entry arrives (no polling), then hand it to this engine only."""
@@ -165,7 +175,8 @@ class JobStore:
             return "skip:missing"
         res = await self._s.claim(
             keys=[*keys, k.lane(self.lane), k.dead],
-            args=[job_id, engine_id, entry_id, self.max_attempts, ENGINE_GROUP],
+            # A fresh token per call: redis-py's retry of this call resends the same one.
+            args=[job_id, engine_id, entry_id, self.max_attempts, ENGINE_GROUP, new_id()],
         )
         if res[0] != "run":
             return f"{res[0]}:{res[1]}"

@@ -12,7 +12,10 @@ from importlib import resources
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-NAMES = ("submit", "claim", "finish", "cancel", "handback", "reclaim", "deliver", "progress")
+NAMES = (
+    "submit", "claim", "finish", "cancel", "handback", "reclaim", "deliver", "progress",
+    "undeliverable",
+)
 
 
 @cache

@@ -37,8 +37,12 @@ class Progress:
 
 
 class ResultPump:
-    def __init__(self, storage: Storage, platform: str, consumer: str, sink: Deliverer) -> None:
+    def __init__(
+        self, storage: Storage, platform: str, consumer: str, sink: Deliverer,
+        *, retry_base_s: float = 2.0,
+    ) -> None:
         self.storage = storage
+        self.retry_base_s = retry_base_s
         self.platform = platform
         self.sink = sink
         self.reader = ResultReader(storage.redis, storage.keys, platform, consumer)
@@ -76,10 +80,24 @@ class ResultPump:
             log.exception("delivery of job %s failed (try %d)", job.id, tries)
             if tries < MAX_DELIVERY_TRIES:
                 self.reader.retry_later()
-                await asyncio.sleep(min(30.0, 2.0**tries))
+                await asyncio.sleep(min(30.0, self.retry_base_s**tries))
                 return
+            self._tries.pop(event.entry_id, None)
+            await self._give_up(job, event)
+            return
         self._tries.pop(event.entry_id, None)
         await self.storage.jobs.deliver(job.id, self.platform, event.entry_id)
+
+    async def _give_up(self, job: JobRecord, event: ResultEvent) -> None:
+        """Never charge for a clip the user did not get: refund, then try to say so."""
+        await self.storage.jobs.undeliverable(job.id, self.platform, event.entry_id)
+        failed = await self.storage.jobs.get(job.id)
+        if failed is None:
+            return
+        try:
+            await self.sink.deliver_failure(failed)
+        except Exception:
+            log.exception("could not tell the user job %s failed", job.id)
 
 
 async def follow_progress(

@@ -1,6 +1,6 @@
 -- An engine read a stream entry: start the job, skip it, or dead-letter it.
 -- KEYS: job, queue, running, active, resv, quota, results, lane, dead
--- ARGV: job_id, engine_id, entry_id, max_attempts, group
+-- ARGV: job_id, engine_id, entry_id, max_attempts, group, claim_token
 local job_id, engine, entry = ARGV[1], ARGV[2], ARGV[3]
 local ms = now_ms()
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -10,9 +10,9 @@ if state ~= 'queued' and state ~= 'running' then
   redis.call('XDEL', KEYS[8], entry)
   return {'skip', state or 'missing'}
 end
-if state == 'running' and redis.call('HGET', KEYS[1], 'engine') == engine
-    and redis.call('HGET', KEYS[1], 'entry') == entry then
-  -- A replay of this very claim (the client retried after losing our reply).
+if state == 'running' and redis.call('HGET', KEYS[1], 'claim_token') == ARGV[6] then
+  -- A replay of this very call (the client retried after losing our reply). A new call,
+  -- even by a restarted engine with the same id, has a new token and counts an attempt.
   return {'run', redis.call('HGET', KEYS[1], 'attempts')}
 end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
@@ -26,7 +26,7 @@ if attempts > tonumber(ARGV[4]) then
   return {'dead', tostring(attempts - 1)}
 end
 redis.call('HSET', KEYS[1], 'state', 'running', 'engine', engine, 'entry', entry,
-  'started_at', ms, 'step', 0)
+  'started_at', ms, 'step', 0, 'claim_token', ARGV[6])
 redis.call('ZREM', KEYS[2], job_id)
 redis.call('HSET', KEYS[3], job_id, engine)
 return {'run', tostring(attempts)}

@@ -93,11 +93,6 @@ async def die_holding_own(storage: Storage, engine_id: str, job_id: str) -> None
     assert not isinstance(claim, str), claim
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "storage/scripts/claim.lua treats any claim by the same engine id on the same stream "
-    "entry as a replay of a lost reply and does not count it; an engine with a fixed "
-    "CLIPBOT_ENGINE_ID that crashes on a job and restarts re-claims it for free, forever: "
-    "the poison job is never dead-lettered and the engine crash-loops"))
 async def test_poison_job_on_an_engine_with_a_fixed_id_is_still_dead_lettered(
     storage: Storage, preview_generator
 ) -> None:
