@@ -55,11 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("CLIPBOT_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     settings = load_settings()
+    if args.command in ("engine", "bots"):
+        from clipbot.logs import LogOptions, settings_secrets, setup_logging
+
+        setup_logging(LogOptions.from_env(os.environ), secrets_to_hide=settings_secrets(settings))
+    else:  # interactive commands: only problems, in plain text
+        logging.basicConfig(level=os.environ.get("CLIPBOT_LOG_LEVEL", "WARNING"),
+                            format="%(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(_dispatch(args, settings))
     except RedisConnectionError:

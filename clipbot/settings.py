@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     web_secret: str = ""
     web_password: str = ""
 
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(0, description="Prometheus /metrics and /healthz; 0 = off")
+
     rules_file: Path | None = Field(None, description="moderation rules (JSON)")
 
     # Telegram

@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 
+from clipbot.metrics import health_endpoint, redis_ready
 from clipbot.settings import Settings
 from clipbot.wiring import open_storage
 from engine.worker import Worker, WorkerConfig
@@ -49,7 +50,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         heartbeat_ttl_s=settings.heartbeat_ttl_s,
         drain_timeout_s=settings.drain_timeout_s,
     )
-    async with await open_storage(settings) as storage:
+    async with (
+        await open_storage(settings) as storage,
+        health_endpoint(settings.metrics_host, settings.metrics_port,
+                        ready=redis_ready(storage), storage=storage),
+    ):
         worker = Worker(storage, generator, config)
         preview = " (preview model: output is noise)" if generator.is_preview else ""
         print(f"engine {config.engine_id} ready: {generator.model_name} on "

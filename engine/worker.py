@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from clipbot.media import encode_mp4, thumbnail_jpeg
+from clipbot.metrics import METRICS
 from engine.buckets import resolve_bucket
 from engine.pipeline import GenerationCancelled, GenerationFailed, GenerationSpec
 from storage import Claim, ClipMeta, JobState, Storage
@@ -161,7 +162,12 @@ class Worker:
             return False
         self.busy_job, self._cancel, self._handing_back = job_id, False, False
         await self.storage.engines.beat(self.info)
+        if claim.job.started_at_ms and claim.job.created_at_ms:
+            METRICS.observe_stage(
+                "queue_wait", (claim.job.started_at_ms - claim.job.created_at_ms) / 1000
+            )
         started = time.monotonic()
+        METRICS.engine_busy()
         try:
             frames = await self._generate(claim)
         except GenerationCancelled:
@@ -179,7 +185,10 @@ class Worker:
             return False
         finally:
             self.busy_job = ""
+            METRICS.engine_idle()
+            METRICS.gpu_used(time.monotonic() - started)
         gen_s = time.monotonic() - started
+        METRICS.observe_stage("generate", gen_s)
         if self._tail is not None:
             await self._tail
         # Encode/store in the background so the next job's generation starts now.
@@ -187,6 +196,7 @@ class Worker:
         return True
 
     async def _fail(self, claim: Claim, code: str) -> None:
+        METRICS.outcome("failed")
         await self.storage.jobs.finish(claim, self.cfg.engine_id, JobState.FAILED, error=code)
 
     async def _generate(self, claim: Claim) -> np.ndarray:
@@ -217,6 +227,7 @@ class Worker:
 
     async def _end_cancelled(self, claim: Claim) -> None:
         jobs, me = self.storage.jobs, self.cfg.engine_id
+        METRICS.outcome("handed_back" if self._handing_back else "cancelled")
         if self._handing_back:
             await jobs.handback(claim, me)
             log.info("handed job %s back to the queue", claim.job.id)
@@ -241,8 +252,10 @@ class Worker:
 
     async def _store(self, claim: Claim, frames: np.ndarray, gen_s: float) -> None:
         await self._progress(claim, self._steps, self._steps, "encoding")
+        t0 = time.monotonic()
         mp4 = await asyncio.to_thread(encode_mp4, frames, self.cfg.fps)
         thumb = await asyncio.to_thread(thumbnail_jpeg, frames[len(frames) // 2])
+        METRICS.observe_stage("encode", time.monotonic() - t0)
         clip_id = new_id()
         await self.storage.clips.put(clip_id, mp4, thumb)
         t, h, w = frames.shape[:3]
@@ -258,6 +271,8 @@ class Worker:
         if not ok:
             log.warning("job %s was taken over while encoding; result dropped", claim.job.id)
             await self.storage.clips.delete(clip_id)
+        else:
+            METRICS.outcome("done")
         self.handled += 1
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from clipbot.metrics import METRICS
 from storage import JobRecord, JobState, ResultEvent, ResultReader, Storage
 from storage.connection import TRANSIENT
 
@@ -87,6 +89,9 @@ class ResultPump:
             return
         self._tries.pop(event.entry_id, None)
         await self.storage.jobs.deliver(job.id, self.platform, event.entry_id)
+        METRICS.outcome("delivered" if job.state is JobState.DONE else "failure_reported")
+        if job.finished_at_ms:
+            METRICS.observe_stage("deliver", max(0.0, time.time() - job.finished_at_ms / 1000))
 
     async def _give_up(self, job: JobRecord, event: ResultEvent) -> None:
         """Never charge for a clip the user did not get: refund, then try to say so."""

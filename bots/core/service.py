@@ -14,6 +14,7 @@ from bots.core.images import check_image
 from bots.core.moderation import Rules
 from bots.core.options import InputError, VideoOptions, parse_request
 from bots.core.pricing import eta_seconds, price_gpu_seconds
+from clipbot.metrics import METRICS
 from engine.buckets import resolve_bucket
 from storage import Accepted, JobRecord, JobRequest, QuotaLimits, QuotaView, Storage, privacy
 
@@ -99,13 +100,17 @@ class ClipService:
                     return Refusal("image_unsupported")
                 check_image(image)
         except InputError as exc:
+            METRICS.refused(exc.key, platform=who.platform)
             return Refusal(exc.key, exc.params)
         rule = self.config.rules.check(parsed.prompt, locale=who.locale, chat=who.chat_id)
         if rule is not None:
+            METRICS.refused("moderation", platform=who.platform, rule=rule)
             return Refusal("moderation", {"rule": rule})
-        return await self.submit(
+        res = await self.submit(
             who, parsed.prompt, parsed.options, idem_key, reply or {}, image=image
         )
+        METRICS.count_request(res, platform=who.platform)
+        return res
 
     async def submit(
         self,
