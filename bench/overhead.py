@@ -10,7 +10,8 @@ reader against Redis, one job at a time, and splits each job's life into:
            progress writes, the finish script
   result   finish -> the bot's consumer group read returns the event
 
-Usage: python bench/overhead.py [--jobs 200] [--redis URL]
+Usage: .venv/bin/python -m bench.overhead [--jobs 200] [--redis URL]   (from the repo root;
+"python bench/overhead.py" would import bench/engine.py as "engine")
 Writes bench/results/overhead.json.
 """
 
