@@ -10,6 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bots.core import render
+from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.service import ClipService, Refusal, Submitted, Who
 from bots.i18n import normalize
 from bots.telegram import admin
@@ -81,15 +82,25 @@ class Handlers:
         if message is None or update.effective_user is None:
             return
         private = message.chat.type == ChatType.PRIVATE
-        name, target, _ = command_of(message.caption or "")
+        name, target, caption = command_of(message.caption or "")
         if not private and not (name == "video" and (
                 not target or addressed_to_us(target, self.bot.username, private=False))):
             return
         who = await self._who(update)
-        if any(e.supports_image for e in await self.service.storage.engines.live()):
-            # The core has no image submission yet; say so rather than drop the photo.
-            log.warning("an engine supports image-to-video but the core cannot take images")
-        await self._say(who, message, say(who.locale, "image_unsupported"))
+        if not any(e.supports_image for e in await self.service.storage.engines.live()):
+            await self._say(who, message, say(who.locale, "image_unsupported"))
+            return
+        photo = message.photo[-1]  # Telegram lists sizes smallest first
+        if photo.file_size and photo.file_size > MAX_IMAGE_BYTES:
+            res: Submitted | Refusal = Refusal(
+                "image_too_big", {"max_mb": MAX_IMAGE_BYTES // 2**20, "max_mp": 40})
+        else:
+            data = bytes(await (await photo.get_file()).download_as_bytearray())
+            res = await self.service.request_video(
+                who, caption, idem_key=message_key(who.chat_id, message.message_id),
+                reply={"message_id": message.message_id}, image=data,
+            )
+        await self._answer(who, message.message_id, res)
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, voice notes... in a private chat: explain what we need."""
