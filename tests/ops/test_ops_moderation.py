@@ -106,5 +106,6 @@ def test_example_rules_file_loads_and_names_its_rules() -> None:
     assert rules.check("a GORE movie poster", locale="en") is not None
     assert rules.check("a bakery window at sunrise", locale="en") is None
     assert rules.check("un charco de sangre", locale="es") is not None
+    assert rules.check("血腥暴力场面", locale="zh") == "不要暴力"
     assert rules.check("a water pistol", locale="en", chat="-1001234567890") is not None
     assert rules.check("a water pistol", locale="en", chat="-42") is None
