@@ -59,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("engine", "bots"):
         from clipbot.logs import LogOptions, settings_secrets, setup_logging
 
-        setup_logging(LogOptions.from_env(os.environ), secrets_to_hide=settings_secrets(settings))
+        options = LogOptions(
+            level=settings.log_level.upper(), json=settings.log_format.lower() != "text",
+            salt=settings.log_salt, log_prompts=settings.log_prompts,
+        )
+        setup_logging(options, secrets_to_hide=settings_secrets(settings))
     else:  # interactive commands: only problems, in plain text
         logging.basicConfig(level=os.environ.get("CLIPBOT_LOG_LEVEL", "WARNING"),
                             format="%(levelname)s %(name)s: %(message)s")

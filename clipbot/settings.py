@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     web_secret: str = ""
     web_password: str = ""
 
+    log_level: str = "INFO"
+    log_format: str = Field("json", description="'json' lines or 'text'")
+    log_salt: str = ""
+    log_prompts: bool = False
+
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(0, description="Prometheus /metrics and /healthz; 0 = off")
 
