@@ -38,6 +38,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     except ModelLoadError as exc:
         print(f"clipbot: {exc}", file=sys.stderr)
         return 2
+    from engine.buckets import all_buckets
+
+    # Compiles/autotunes every bucket now (on CUDA with compile on) so no request pays for it.
+    warmed = await asyncio.to_thread(
+        generator.warm_up, all_buckets(choice.profile), guidance_scale=settings.guidance
+    )
+    log.info("warmed %d buckets in %.1f s", len(warmed), sum(s for _, s in warmed))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

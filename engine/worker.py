@@ -151,7 +151,7 @@ class Worker:
             negative_prompt=r.negative_prompt or DEFAULT_NEGATIVE_PROMPT,
             width=bucket.width, height=bucket.height, num_frames=bucket.num_frames,
             steps=r.steps or self.cfg.default_steps, guidance_scale=self.cfg.guidance,
-            seed=r.seed, image=image,
+            seed=r.seed, image=image, fast=r.fast,
         )
 
     async def process(self, entry_id: str, job_id: str) -> bool:
