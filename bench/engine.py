@@ -378,7 +378,7 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     dtype = torch.bfloat16 if cuda else torch.float32  # the engine's own auto choice
     shapes = [s for s in scale.shapes if not args.shapes or s.label in args.shapes]
     steps = args.steps or scale.steps
-    name = torch.cuda.get_device_name(torch.device(device)) if cuda else platform.processor()
+    name = torch.cuda.get_device_name(torch.device(device)) if cuda else _cpu_name()
     clock = PhaseClock(device)
     started = time.perf_counter()
     pipe = build_pipeline(scale, device, dtype)
@@ -511,6 +511,16 @@ def _bucket(shape: Shape) -> Any:
 
 def _count(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _cpus() -> int:
