@@ -13,12 +13,14 @@ from storage.accounts import Accounts
 from storage.clips import ClipStore, FolderClipStore, RedisClipStore
 from storage.connection import connect, connect_binary
 from storage.engines import EngineRegistry
+from storage.guilds import Guilds
 from storage.jobs import JobStore
 from storage.keys import Keys
 from storage.models import (
     Accepted,
     Claim,
     ClipMeta,
+    GuildSettings,
     JobRecord,
     JobRequest,
     JobState,
@@ -26,6 +28,7 @@ from storage.models import (
     QuotaView,
     Refused,
     ResultEvent,
+    SharedPool,
 )
 from storage.results import ResultReader
 
@@ -36,6 +39,8 @@ __all__ = [
     "ClipMeta",
     "ClipStore",
     "EngineRegistry",
+    "GuildSettings",
+    "Guilds",
     "JobRecord",
     "JobRequest",
     "JobState",
@@ -46,6 +51,7 @@ __all__ = [
     "Refused",
     "ResultEvent",
     "ResultReader",
+    "SharedPool",
     "Storage",
 ]
 
@@ -57,6 +63,7 @@ class Storage:
     jobs: JobStore
     accounts: Accounts
     engines: EngineRegistry
+    guilds: Guilds
     clips: ClipStore
     keys: Keys
     blobs: Redis  # returns bytes: clips and input images
@@ -100,6 +107,7 @@ class Storage:
             jobs=jobs,
             accounts=Accounts(redis, keys),
             engines=EngineRegistry(redis, keys, ttl_ms=heartbeat_ttl_ms),
+            guilds=Guilds(redis, keys),
             clips=clips,
             keys=keys,
             blobs=blobs,

@@ -17,6 +17,7 @@ from storage.models import (
     JobState,
     QuotaLimits,
     Refused,
+    SharedPool,
 )
 from storage.scripts import Scripts
 
@@ -63,22 +64,26 @@ class JobStore:
         limits: QuotaLimits,
         idem_key: str,
         image: bytes | None = None,
+        pool: SharedPool | None = None,
     ) -> Accepted | Refused:
-        """Reserve quota and enqueue atomically; refusals write nothing."""
+        """Reserve quota (and a clip of ``pool``, when given) and enqueue atomically;
+        refusals write nothing."""
         k, user, job_id = self.keys, request.user, new_id()
-        res = await self._s.submit(
-            keys=[
-                k.idem(idem_key), k.job(job_id), k.queue, k.seq, k.lane(self.lane),
-                k.quota(user), k.grant(user), k.active(user), k.user_jobs(user),
-                k.reservation(job_id), k.image(job_id),
-            ],
-            args=[
-                job_id, user, repr(float(cost)), repr(float(limits.daily_gpu_s)),
-                limits.daily_clips, limits.max_inflight, limits.max_queue, IDEM_TTL_S,
-                self.record_ttl_s, request.model_dump_json(), self.lane, request.platform,
-                image or b"",
-            ],
-        )
+        keys = [
+            k.idem(idem_key), k.job(job_id), k.queue, k.seq, k.lane(self.lane),
+            k.quota(user), k.grant(user), k.active(user), k.user_jobs(user),
+            k.reservation(job_id), k.image(job_id),
+        ]
+        args: list[str | int | bytes] = [
+            job_id, user, repr(float(cost)), repr(float(limits.daily_gpu_s)),
+            limits.daily_clips, limits.max_inflight, limits.max_queue, IDEM_TTL_S,
+            self.record_ttl_s, request.model_dump_json(), self.lane, request.platform,
+            image or b"",
+        ]
+        if pool is not None and pool.daily_clips > 0:
+            keys.append(k.pool(pool.name))
+            args.append(pool.daily_clips)
+        res = await self._s.submit(keys=keys, args=args)
         if res[0] == "refused":
             return Refused(
                 reason=res[1],

@@ -62,6 +62,18 @@ class Keys:
     def user_jobs(self, user: str) -> str:
         return self._k("jobs-of", user)
 
+    def guild(self, guild: str) -> str:
+        """Hash of one community's settings (a Discord server: ``discord:<id>``)."""
+        return self._k("guild", guild)
+
+    def guild_channels(self, guild: str) -> str:
+        """Set of the channel ids where a community allows requests (empty = all)."""
+        return self._k("guild-channels", guild)
+
+    def pool(self, name: str) -> str:
+        """Hash (day, clips) of a daily clip pool shared by many users."""
+        return self._k("pool", name)
+
     def reservation(self, job_id: str) -> str:
         return self._k("resv", job_id)
 

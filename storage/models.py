@@ -56,6 +56,27 @@ class QuotaLimits:
 
 
 @dataclass(frozen=True)
+class SharedPool:
+    """A daily clip count shared by everyone in one place (a Discord server), charged and
+    refunded together with each user's own quota. ``name`` is that place, e.g.
+    ``discord:<guild id>``."""
+
+    name: str
+    daily_clips: int
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    """What the managers of one community (a Discord server) chose.
+
+    ``channels`` empty means requests are welcome in every channel; ``daily_clips`` 0
+    means no shared pool (each member still has their own quota)."""
+
+    channels: frozenset[str] = frozenset()
+    daily_clips: int = 0
+
+
+@dataclass(frozen=True)
 class Accepted:
     job_id: str
     position: int  # 1 = next to run; 0 = already running or finished
@@ -64,7 +85,7 @@ class Accepted:
 
 @dataclass(frozen=True)
 class Refused:
-    reason: str  # queue_full | inflight | quota_clips | quota_gpu | banned
+    reason: str  # queue_full | inflight | quota_clips | quota_gpu | pool_clips | banned
     limit: str | None = None
     reset_in_s: int | None = None
 

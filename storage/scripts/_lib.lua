@@ -10,14 +10,19 @@ end
 
 -- Give a job's reserved budget back. The reservation key is the proof that a charge is
 -- pending, so deleting it makes refund and commit each happen at most once per job.
+-- A shared pool the job was also charged to (its key is recorded in the reservation and
+-- carries the deployment's hash tag, so it lives in this script's slot) gets its clip back.
 local function refund(resv_key, quota_key)
-  local r = redis.call('HMGET', resv_key, 'day', 'cost')
+  local r = redis.call('HMGET', resv_key, 'day', 'cost', 'pool')
   if not r[1] then
     return 0
   end
   if redis.call('HGET', quota_key, 'day') == r[1] then
     redis.call('HINCRBYFLOAT', quota_key, 'gpu_s', -tonumber(r[2]))
     redis.call('HINCRBY', quota_key, 'clips', -1)
+  end
+  if r[3] and redis.call('HGET', r[3], 'day') == r[1] then
+    redis.call('HINCRBY', r[3], 'clips', -1)
   end
   redis.call('DEL', resv_key)
   return 1

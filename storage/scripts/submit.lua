@@ -1,8 +1,12 @@
 -- Reserve quota and enqueue a job in one step, or refuse without writing anything.
 -- KEYS: idem, job, queue, seq, lane, quota(user), grant(user), active(user), jobs-of(user), resv,
---       image
+--       image, [pool]
 -- ARGV: job_id, user, cost, daily_gpu_s, daily_clips, max_inflight, max_queue,
---       idem_ttl_s, record_ttl_s, request_json, lane_name, platform, image_bytes (or '')
+--       idem_ttl_s, record_ttl_s, request_json, lane_name, platform, image_bytes (or ''),
+--       [pool_daily_clips]
+-- The optional pool is a daily clip count shared by many users (a Discord server): it is
+-- admitted and charged here with the user's own quota, and the reservation remembers it
+-- so that a refund gives both back.
 local job_id, user = ARGV[1], ARGV[2]
 local cost = tonumber(ARGV[3])
 local ms = now_ms()
@@ -41,6 +45,16 @@ end
 if used_s + cost > budget + 1e-9 then
   return {'refused', 'quota_gpu', tostring(budget), reset_in}
 end
+local pool_key, pool_day = KEYS[12], nil
+if pool_key then
+  local p = redis.call('HMGET', pool_key, 'day', 'clips')
+  pool_day = p[1]
+  local pool_used = (p[1] == day) and tonumber(p[2] or '0') or 0
+  local pool_limit = tonumber(ARGV[14])
+  if pool_used + 1 > pool_limit then
+    return {'refused', 'pool_clips', tostring(pool_limit), reset_in}
+  end
+end
 
 if q[1] ~= day then
   redis.call('HSET', KEYS[6], 'day', day, 'gpu_s', 0, 'clips', 0)
@@ -49,6 +63,14 @@ redis.call('HINCRBYFLOAT', KEYS[6], 'gpu_s', cost)
 redis.call('HINCRBY', KEYS[6], 'clips', 1)
 redis.call('EXPIRE', KEYS[6], 3 * 86400)
 redis.call('HSET', KEYS[10], 'day', day, 'cost', cost, 'user', user)
+if pool_key then
+  if pool_day ~= day then
+    redis.call('HSET', pool_key, 'day', day, 'clips', 0)
+  end
+  redis.call('HINCRBY', pool_key, 'clips', 1)
+  redis.call('EXPIRE', pool_key, 3 * 86400)
+  redis.call('HSET', KEYS[10], 'pool', pool_key)
+end
 -- An undelivered job's pending charge lives as long as its record, no longer.
 redis.call('EXPIRE', KEYS[10], tonumber(ARGV[9]))
 
