@@ -6,8 +6,10 @@ A rules file (JSON) is a list of rules::
       "chats": []}]
 
 ``words`` match whole words case-insensitively; ``regex`` are Python patterns;
-``languages``/``chats`` (empty = all) limit where a rule applies. The user is told the
-rule's name; nothing is hidden.
+``languages``/``chats`` (empty = all) limit where a rule applies. A request belongs to its
+chat and to any wider scopes the adapter names (a Discord channel's server), so a rule
+listing a server's id applies in every channel of it. The user is told the rule's name;
+nothing is hidden.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,9 +69,11 @@ class Rule:
     languages: frozenset[str] = field(default_factory=frozenset)
     chats: frozenset[str] = field(default_factory=frozenset)
 
-    def applies(self, locale: str, chat: str) -> bool:
+    def applies(self, locale: str, scopes: Collection[str]) -> bool:
+        """Whether the rule covers ``locale`` and any of the request's ``scopes`` (its chat
+        and the wider places that chat belongs to)."""
         lang_ok = not self.languages or locale in self.languages
-        return lang_ok and (not self.chats or chat in self.chats)
+        return lang_ok and (not self.chats or not self.chats.isdisjoint(scopes))
 
     def matches(self, plain: str, folded: str) -> bool:
         return any(contains_word(folded, w) for w in self.words) or any(
@@ -104,11 +109,15 @@ class Rules:
             return cls()
         return cls.from_data(json.loads(path.read_text(encoding="utf-8")))
 
-    def check(self, prompt: str, *, locale: str = "en", chat: str = "") -> str | None:
-        """The name of the first rule the prompt breaks, or None."""
+    def check(
+        self, prompt: str, *, locale: str = "en", chat: str = "", scopes: Iterable[str] = ()
+    ) -> str | None:
+        """The name of the first rule the prompt breaks, or None. ``scopes`` are further ids
+        the chat belongs to (e.g. its Discord server), matched like ``chat``."""
         plain = unicodedata.normalize("NFKC", prompt)
         folded = plain.casefold()
+        where = {s for s in (chat, *scopes) if s}
         for rule in self.rules:
-            if rule.applies(locale, chat) and rule.matches(plain, folded):
+            if rule.applies(locale, where) and rule.matches(plain, folded):
                 return rule.name
         return None

@@ -16,7 +16,16 @@ from bots.core.options import InputError, VideoOptions, parse_request
 from bots.core.pricing import eta_seconds, price_gpu_seconds
 from clipbot.metrics import METRICS
 from engine.buckets import resolve_bucket
-from storage import Accepted, JobRecord, JobRequest, QuotaLimits, QuotaView, Storage, privacy
+from storage import (
+    Accepted,
+    JobRecord,
+    JobRequest,
+    QuotaLimits,
+    QuotaView,
+    SharedPool,
+    Storage,
+    privacy,
+)
 
 DEFAULT_AVG_JOB_S = 60.0
 DEFAULT_IMAGE_PROMPT = "gentle natural motion, cinematic"
@@ -31,12 +40,14 @@ VARIATIONS = (
 
 @dataclass(frozen=True)
 class Who:
-    """The person asking, as the adapter knows them."""
+    """The person asking, as the adapter knows them. ``scopes`` are wider places the chat
+    belongs to (a Discord channel's server id); moderation rules scoped to them apply."""
 
     platform: str
     user_id: str
     chat_id: str
     locale: str = "en"
+    scopes: tuple[str, ...] = ()
 
     @property
     def user(self) -> str:
@@ -86,11 +97,13 @@ class ClipService:
         reply: dict[str, Any] | None = None,
         defaults: VideoOptions | None = None,
         image: bytes | None = None,
+        pool: SharedPool | None = None,
     ) -> Submitted | Refusal:
         """Parse, validate, moderate, price, then reserve+enqueue in one atomic step.
 
         With ``image`` (a photo + caption) the job is image-to-video, refused politely when
-        no live engine's model can animate images."""
+        no live engine's model can animate images. With ``pool`` the job also takes one
+        clip of that shared daily pool (refused as ``pool_clips`` when it is used up)."""
         if image is not None and not text.strip():
             text = DEFAULT_IMAGE_PROMPT  # a photo sent without a caption
         try:
@@ -102,12 +115,14 @@ class ClipService:
         except InputError as exc:
             METRICS.refused(exc.key, platform=who.platform)
             return Refusal(exc.key, exc.params)
-        rule = self.config.rules.check(parsed.prompt, locale=who.locale, chat=who.chat_id)
+        rule = self.config.rules.check(
+            parsed.prompt, locale=who.locale, chat=who.chat_id, scopes=who.scopes
+        )
         if rule is not None:
             METRICS.refused("moderation", platform=who.platform, rule=rule)
             return Refusal("moderation", {"rule": rule})
         res = await self.submit(
-            who, parsed.prompt, parsed.options, idem_key, reply or {}, image=image
+            who, parsed.prompt, parsed.options, idem_key, reply or {}, image=image, pool=pool
         )
         METRICS.count_request(res, platform=who.platform)
         return res
@@ -121,6 +136,7 @@ class ClipService:
         reply: dict[str, Any],
         *,
         image: bytes | None = None,
+        pool: SharedPool | None = None,
     ) -> Submitted | Refusal:
         seed = opts.seed if opts.seed is not None else random.randrange(2**31)
         request = JobRequest(
@@ -136,7 +152,7 @@ class ClipService:
         )
         limits = await self.storage.accounts.limits_for(who.user, self.config.limits)
         res = await self.storage.jobs.submit(
-            request, cost=cost, limits=limits, idem_key=idem_key, image=image
+            request, cost=cost, limits=limits, idem_key=idem_key, image=image, pool=pool
         )
         if not isinstance(res, Accepted):
             params: dict[str, Any] = {"limit": res.limit or "", "reset_s": res.reset_in_s or 0}
@@ -159,7 +175,14 @@ class ClipService:
         return eta_seconds(position, running, engines, float(avg or DEFAULT_AVG_JOB_S))
 
     async def again(
-        self, who: Who, job_id: str, *, vary: bool, idem_key: str, reply: dict[str, Any]
+        self,
+        who: Who,
+        job_id: str,
+        *,
+        vary: bool,
+        idem_key: str,
+        reply: dict[str, Any],
+        pool: SharedPool | None = None,
     ) -> Submitted | Refusal:
         """Retry (same prompt, new seed) or Vary (new seed plus a small change of shot)."""
         job = await self.storage.jobs.get(job_id)
@@ -174,7 +197,9 @@ class ClipService:
             negative=r.negative_prompt, fast=r.fast,
         )
         image = await self.storage.image(job.id) if r.has_image else None
-        return await self.submit(who, prompt, replace(opts), idem_key, reply, image=image)
+        return await self.submit(
+            who, prompt, replace(opts), idem_key, reply, image=image, pool=pool
+        )
 
     async def cancel(self, who: Who, job_id: str | None = None) -> str:
         """Cancel one job (or the newest unfinished one); returns a catalog key."""

@@ -109,3 +109,33 @@ def test_example_rules_file_loads_and_names_its_rules() -> None:
     assert rules.check("血腥暴力场面", locale="zh") == "不要暴力"
     assert rules.check("a water pistol", locale="en", chat="-1001234567890") is not None
     assert rules.check("a water pistol", locale="en", chat="-42") is None
+
+
+SCOPED = Rules.from_data([
+    {"name": "server rule", "words": ["sword"], "chats": ["900"]},
+    {"name": "channel rule", "words": ["axe"], "chats": ["31"]},
+    {"name": "everywhere", "words": ["gore"]},
+])
+
+
+@pytest.mark.parametrize(
+    "prompt, chat, scopes, expected",
+    [
+        # A rule naming a server applies in each of its channels (the chat is the channel).
+        ("a sword on a wall", "31", ("900",), "server rule"),
+        ("a sword on a wall", "32", ("900",), "server rule"),
+        ("a sword on a wall", "31", ("901",), None),  # another server
+        ("a sword on a wall", "31", (), None),  # a DM: no server
+        ("a sword on a wall", "900", (), "server rule"),  # the id as the chat itself
+        # A rule naming one channel stays there, even inside its server.
+        ("an axe in a log", "31", ("900",), "channel rule"),
+        ("an axe in a log", "32", ("900",), None),
+        # Unscoped rules apply everywhere; empty ids never match a scoped rule.
+        ("a gore scene", "32", ("901",), "everywhere"),
+        ("a sword on a wall", "", ("",), None),
+    ],
+)
+def test_rules_scoped_to_a_server_apply_in_all_its_channels(
+    prompt: str, chat: str, scopes: tuple[str, ...], expected: str | None
+) -> None:
+    assert SCOPED.check(prompt, locale="en", chat=chat, scopes=scopes) == expected
