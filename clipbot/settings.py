@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     device: str | None = None
     steps: int | None = Field(None, description="denoising steps; default per model")
     guidance: float = 5.0
+    attention: str = Field(
+        "auto", description="attention kernel: auto|sdpa|flash3|flash|sage|xformers|flex"
+    )
+    compile: str = Field("auto", description="regional torch.compile: auto (CUDA only) | on | off")
+    fast_threshold: float = Field(
+        0.05, gt=0, lt=1, description="step-cache threshold of --fast requests (FirstBlockCache)"
+    )
     engine_id: str | None = None
     heartbeat_ttl_s: float = 15.0
     max_attempts: int = 3

@@ -25,6 +25,7 @@ def engine_id(settings: Settings) -> str:
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     import torch
 
+    from engine.fast import SpeedOptions
     from engine.model import choose_model
     from engine.pipeline import ModelLoadError, VideoGenerator
 
@@ -34,6 +35,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         generator = await asyncio.to_thread(
             VideoGenerator.load, choice.source, device=settings.device,
             local_files_only=choice.local_only,
+            speed=SpeedOptions(attention=settings.attention, compile=settings.compile,
+                               fast_threshold=settings.fast_threshold),
         )
     except ModelLoadError as exc:
         print(f"clipbot: {exc}", file=sys.stderr)

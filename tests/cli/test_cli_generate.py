@@ -83,6 +83,17 @@ def test_model_folder_that_is_not_a_pipeline(env: dict[str, str], tmp_path: Path
     assert "Traceback" not in out.stderr
 
 
+def test_attention_kernel_that_cannot_run_here_stops_the_engine(
+    env: dict[str, str], preview_model_dir: Path
+) -> None:
+    env.update(CLIPBOT_MODEL=str(preview_model_dir), CLIPBOT_DEVICE="cpu",
+               CLIPBOT_ATTENTION="flash3")
+    out = clipbot(["engine"], env)
+    assert out.returncode == 2, out
+    assert "attention backend 'flash3' needs a CUDA device" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
 @pytest.mark.slow
 async def test_engine_then_generate_writes_playable_mp4(
     env: dict[str, str], redis_url: str, prefix: str, preview_model_dir: Path,
