@@ -20,8 +20,7 @@ from bots.core.options import (
 from bots.core.service import Refusal
 from bots.discord import flows
 from bots.discord.deps import deps_of
-from bots.discord.texts import FALLBACK, tr
-from bots.i18n import duration, t
+from bots.i18n import DEFAULT, duration, t
 
 MAX_SEED = 2**32 - 1
 AUTOCOMPLETE_MAX = 100
@@ -29,7 +28,8 @@ AUTOCOMPLETE_CHOICES = 25
 
 
 def _s(key: str) -> app_commands.locale_str:
-    return app_commands.locale_str(FALLBACK[key], key=key)
+    # English is what Discord shows by default; CatalogTranslator supplies the rest.
+    return app_commands.locale_str(t(DEFAULT, key), key=key)
 
 
 ASPECT_CHOICES = [
@@ -191,7 +191,7 @@ async def stats(interaction: discord.Interaction) -> None:
     totals = await s.redis.hgetall(s.keys.stats)
     locale = flows.who_of(interaction).locale
     avg = float(totals.get("avg_job_s", 0) or 0)
-    text = tr(
+    text = t(
         locale, "dc_stats",
         queued=await s.jobs.queue_depth(), running=await s.jobs.running_count(),
         engines=len(await s.engines.live()), done=totals.get("done", 0),

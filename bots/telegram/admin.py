@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bots.core.service import ClipService
+from bots.i18n import t
 from bots.telegram.parse import parse_ban, parse_grant
-from bots.telegram.texts import say
 
 
 async def run(service: ClipService, locale: str, name: str, args: list[str]) -> str:
@@ -12,16 +12,16 @@ async def run(service: ClipService, locale: str, name: str, args: list[str]) -> 
     if name == "grant":
         grant = parse_grant(args)
         if grant is None:
-            return say(locale, "grant_usage")
+            return t(locale, "grant_usage")
         await storage.accounts.grant(grant.user, daily_clips=grant.daily_clips)
-        return say(locale, "admin_done")
+        return t(locale, "admin_done")
     if name == "ban":
         ban = parse_ban(args)
         if ban is None:
-            return say(locale, "ban_usage")
+            return t(locale, "ban_usage")
         await storage.accounts.set_banned(*ban)
-        return say(locale, "admin_done")
-    return say(
+        return t(locale, "admin_done")
+    return t(
         locale, "stats",
         queued=await storage.jobs.queue_depth(),
         running=await storage.jobs.running_count(),

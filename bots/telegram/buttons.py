@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bots.i18n import t
 from bots.telegram.parse import Action, button_data
-from bots.telegram.texts import language_names, say
+from bots.telegram.texts import language_names
 
 
 def cancel_keyboard(locale: str, job_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton("❌ " + say(locale, "btn_cancel"),
+        InlineKeyboardButton("❌ " + t(locale, "btn_cancel"),
                              callback_data=button_data(Action.CANCEL, job_id)),
     ]])
 
 
 def again_keyboard(locale: str, job_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton("🔁 " + say(locale, "btn_retry"),
+        InlineKeyboardButton("🔁 " + t(locale, "btn_retry"),
                              callback_data=button_data(Action.RETRY, job_id)),
-        InlineKeyboardButton("✨ " + say(locale, "btn_vary"),
+        InlineKeyboardButton("✨ " + t(locale, "btn_vary"),
                              callback_data=button_data(Action.VARY, job_id)),
     ]])
 

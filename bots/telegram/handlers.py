@@ -12,7 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from bots.core import render
 from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.service import ClipService, Refusal, Submitted, Who
-from bots.i18n import normalize
+from bots.i18n import normalize, t
 from bots.telegram import admin
 from bots.telegram.buttons import cancel_keyboard, language_keyboard
 from bots.telegram.parse import (
@@ -26,7 +26,6 @@ from bots.telegram.parse import (
     parse_button,
 )
 from bots.telegram.state import TelegramState
-from bots.telegram.texts import say
 
 log = logging.getLogger("clipbot.telegram")
 
@@ -68,14 +67,14 @@ class Handlers:
                 await self._video(who, message, rest)
             elif self._replies_to_us(message):
                 # Privacy mode shows us replies to our messages; plain text is not a request.
-                await self._say(who, message, say(who.locale, "group_video_hint"))
+                await self._say(who, message, t(who.locale, "group_video_hint"))
             return
         handler = self.commands.get(name)
         if handler is not None and (not target or addressed_to_us(target, self.bot.username,
                                                                   private=private)):
             await handler(who, message, rest)
         elif addressed_to_us(target, self.bot.username, private=private):
-            await self._say(who, message, say(who.locale, "unknown_command", command="/" + name))
+            await self._say(who, message, t(who.locale, "unknown_command", command="/" + name))
 
     async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -88,7 +87,7 @@ class Handlers:
             return
         who = await self._who(update)
         if not any(e.supports_image for e in await self.service.storage.engines.live()):
-            await self._say(who, message, say(who.locale, "image_unsupported"))
+            await self._say(who, message, t(who.locale, "image_unsupported"))
             return
         photo = message.photo[-1]  # Telegram lists sizes smallest first
         if photo.file_size and photo.file_size > MAX_IMAGE_BYTES:
@@ -108,7 +107,7 @@ class Handlers:
         if message is None or update.effective_user is None:
             return
         who = await self._who(update)
-        await self._say(who, message, say(who.locale, "empty_prompt"))
+        await self._say(who, message, t(who.locale, "empty_prompt"))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -123,12 +122,12 @@ class Handlers:
             return
         who = await self._who(update)
         if button.action is Action.CANCEL:
-            await query.answer(say(who.locale, await self.service.cancel(who, button.arg)))
+            await query.answer(t(who.locale, await self.service.cancel(who, button.arg)))
         elif button.action is Action.LANG:
             lang = normalize(button.arg)
             await self.state.set_lang(who.user_id, lang)
             await query.answer()
-            await query.edit_message_text(say(lang, "lang_set"))
+            await query.edit_message_text(t(lang, "lang_set"))
         else:
             await query.answer()
             reply_to = query.message.message_id if query.message else None
@@ -150,10 +149,10 @@ class Handlers:
         await self._answer(who, message.message_id, res)
 
     async def _start(self, who: Who, message: Message, _: str) -> None:
-        await self._say(who, message, say(who.locale, "welcome"))
+        await self._say(who, message, t(who.locale, "welcome"))
 
     async def _help(self, who: Who, message: Message, _: str) -> None:
-        await self._say(who, message, say(who.locale, "help"))
+        await self._say(who, message, t(who.locale, "help"))
 
     async def _quota(self, who: Who, message: Message, _: str) -> None:
         await self._say(who, message, render.quota(who.locale, await self.service.quota(who)))
@@ -163,25 +162,25 @@ class Handlers:
         await self._say(who, message, render.status(who.locale, jobs))
 
     async def _cancel(self, who: Who, message: Message, _: str) -> None:
-        await self._say(who, message, say(who.locale, await self.service.cancel(who)))
+        await self._say(who, message, t(who.locale, await self.service.cancel(who)))
 
     async def _lang(self, who: Who, message: Message, arg: str) -> None:
         lang = normalize(arg) if arg else ""
         if lang and lang == arg.strip().lower().split("-")[0]:
             await self.state.set_lang(who.user_id, lang)
-            await self._say(who, message, say(lang, "lang_set"))
+            await self._say(who, message, t(lang, "lang_set"))
             return
-        await self._say(who, message, say(who.locale, "lang_choose"), language_keyboard())
+        await self._say(who, message, t(who.locale, "lang_choose"), language_keyboard())
 
     async def _forget(self, who: Who, message: Message, _: str) -> None:
         await self.service.forget(who)
         await self.state.forget(who.user_id)
-        await self._say(who, message, say(who.locale, "forget_done"))
+        await self._say(who, message, t(who.locale, "forget_done"))
 
     async def _admin(self, who: Who, message: Message, args: str) -> None:
         name, _, _ = command_of(message.text or "")
         if not self.service.is_admin(who):
-            await self._say(who, message, say(who.locale, "admin_only"))
+            await self._say(who, message, t(who.locale, "admin_only"))
             return
         text = await admin.run(self.service, who.locale, name, args.split())
         await self._say(who, message, text)

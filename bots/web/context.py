@@ -12,9 +12,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bots.core.service import ClipService, Who
-from bots.i18n import available, pick
+from bots.i18n import available, pick, t
 from bots.web.session import Session, SessionSigner
-from bots.web.texts import ui
 from storage import Storage
 
 if TYPE_CHECKING:  # events imports this module
@@ -106,4 +105,4 @@ async def read_json(request: web.Request) -> dict[str, Any]:
 
 
 def error_body(loc: str, key: str, **params: Any) -> dict[str, str]:
-    return {"error": key, "text": ui(loc, key, **params)}
+    return {"error": key, "text": t(loc, key, **params)}

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bots.i18n import t
 from bots.web.context import (
     CTX,
     LOCALE,
@@ -19,7 +20,6 @@ from bots.web.context import (
     error_body,
 )
 from bots.web.session import COOKIE, MAX_AGE_S, Session
-from bots.web.texts import ui
 
 log = logging.getLogger("clipbot.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -102,7 +102,7 @@ def _error(request: web.Request, status: int, key: str, **params: object) -> web
     loc = request.get(LOCALE, "en")
     if request.path.startswith(("/api/", "/clips/")) or request.path == "/api":
         return web.json_response(error_body(loc, key, **params), status=status)
-    return web.Response(text=ui(loc, key, **params), status=status,
+    return web.Response(text=t(loc, key, **params), status=status,
                         content_type="text/plain", charset="utf-8")
 
 

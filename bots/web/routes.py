@@ -28,7 +28,7 @@ from bots.web.context import (
 )
 from bots.web.middleware import set_session_cookie
 from bots.web.session import MAX_AGE_S, Session
-from bots.web.texts import client_strings, direction, languages, ui
+from bots.web.texts import client_strings, direction, languages
 from bots.web.views import JobUpdate, job_view
 
 HISTORY = 20
@@ -45,7 +45,7 @@ async def index(request: web.Request) -> web.Response:
         ctx(request).index_html.replace("__LANG__", loc)
         .replace("__DIR__", direction(loc))
         .replace("__TITLE__", html.escape(boot["strings"]["web_title"]))
-        .replace("__NOSCRIPT__", html.escape(ui(loc, "web_noscript")))
+        .replace("__NOSCRIPT__", html.escape(t(loc, "web_noscript")))
         .replace("__BOOT__", data)
     )
     return web.Response(text=page, content_type="text/html", charset="utf-8",

@@ -13,7 +13,7 @@ from bots.core.service import ClipService, Refusal, Submitted, Who
 from bots.i18n import available, normalize, t
 from bots.whatsapp.delivery import release_held
 from bots.whatsapp.graph import GraphClient, GraphError
-from bots.whatsapp.phrases import VARY, guess_locale, parse_button, say
+from bots.whatsapp.phrases import VARY, guess_locale, parse_button
 from bots.whatsapp.state import ChatState
 from bots.whatsapp.webhook import Inbound
 
@@ -50,7 +50,7 @@ class Conversation:
         elif msg.kind == "image":
             await self._image(who, msg)
         else:
-            await self._say(who, say(who.locale, "wa_unsupported"))
+            await self._say(who, t(who.locale, "wa_unsupported"))
 
     async def _who(self, wa_id: str) -> Who:
         chosen = await self.state.language(wa_id)

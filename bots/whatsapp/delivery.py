@@ -15,8 +15,9 @@ import aiohttp
 from bots.core import render
 from bots.core.delivery import Progress
 from bots.core.throttle import EditThrottle
+from bots.i18n import t
 from bots.whatsapp.graph import GraphClient, GraphError
-from bots.whatsapp.phrases import again_buttons, say
+from bots.whatsapp.phrases import again_buttons
 from bots.whatsapp.state import ChatState, Held, inside_window
 from clipbot.media import fit_to_size
 from storage import JobRecord, Storage
@@ -95,7 +96,7 @@ async def send_result(graph: GraphClient, to: str, item: Held) -> None:
         return
     await graph.send_video(to, item.media_id, item.text)
     try:
-        await graph.send_buttons(to, say(item.locale, "wa_again"),
+        await graph.send_buttons(to, t(item.locale, "wa_again"),
                                  again_buttons(item.locale, item.job_id))
     except (GraphError, aiohttp.ClientError) as exc:
         # The clip is out; failing here would make the pump send it a second time.
@@ -107,7 +108,7 @@ async def release_held(graph: GraphClient, state: ChatState, wa_id: str) -> None
     held = await state.take_held(wa_id)
     for i, item in enumerate(held):
         try:
-            await graph.send_text(wa_id, say(item.locale, "wa_held"))
+            await graph.send_text(wa_id, t(item.locale, "wa_held"))
             await send_result(graph, wa_id, item)
         except (GraphError, aiohttp.ClientError):
             log.exception("could not send a held result; keeping it")

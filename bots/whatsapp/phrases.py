@@ -1,18 +1,10 @@
-"""Pure helpers for what the adapter says: localised text with WhatsApp-only fallbacks,
-a first guess of the user's language from their number, and reply-button ids.
+"""Pure helpers for the WhatsApp conversation: a first guess of the user's language from
+their number, and reply-button ids.
 """
 
 from __future__ import annotations
 
 from bots.i18n import normalize, t
-
-# WhatsApp-only strings until the catalogs carry them (English; keys proposed upstream).
-FALLBACK = {
-    "wa_again": "Want another version? Tap Retry for a new take or Vary for a new shot.",
-    "wa_held": "Your clip from earlier is ready:",
-    "wa_unsupported": "I can only read text messages. Send me a description of the video "
-                      "you want, for example: {example}",
-}
 
 # WhatsApp gives no user language, only the number. Countries where one of our languages
 # is what nearly everyone reads; elsewhere English until the user sends /lang.
@@ -32,19 +24,6 @@ _COUNTRY_LANG = {
 }
 
 RETRY, VARY = "retry", "vary"
-
-
-def say(locale: str, key: str, **params: object) -> str:
-    """``t()`` with this adapter's fallbacks for keys the catalogs do not have yet."""
-    text = t(locale, key, **params)
-    if text == key and key in FALLBACK:
-        return _fill(FALLBACK[key], locale, params)
-    return text
-
-
-def _fill(template: str, locale: str, params: dict[str, object]) -> str:
-    values = {"example": t(locale, "example_prompt"), **params}
-    return template.format_map(values)
 
 
 def guess_locale(wa_id: str, default: str = "en") -> str:

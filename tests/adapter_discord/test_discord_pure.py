@@ -11,7 +11,6 @@ from discord import app_commands
 from bots.core.options import InputError, VideoOptions
 from bots.discord.commands import MAX_SEED, video_defaults
 from bots.discord.layout import ReplyContext, progress_bar, relative_time
-from bots.discord.texts import FALLBACK, tr
 from bots.discord.translator import MAX_CHARS, CatalogTranslator
 from bots.discord.views import CUSTOM_ID, clip_view, custom_id
 from bots.i18n import catalog
@@ -100,14 +99,13 @@ def test_button_ids_fit_discord_and_parse_back() -> None:
     assert ids == ["clip:retry:J1", "clip:vary:J1"]
 
 
-def test_discord_strings_fall_back_to_english_until_translated() -> None:
-    for key, text in FALLBACK.items():
-        if key not in catalog("en"):
-            assert tr("fr", key, queued=1, running=0, engines=1, done=2, failed=0,
-                      cancelled=0, avg="1 min") == text.format(
-                queued=1, running=0, engines=1, done=2, failed=0, cancelled=0, avg="1 min")
-    # A key the shared catalogs do have comes from them, in the user's language.
-    assert tr("es", "admin_only") == catalog("es").get("admin_only", catalog("en")["admin_only"])
+def test_command_descriptions_are_translated_and_fit_discord() -> None:
+    keys = [k for k in catalog("en") if k.startswith(("dc_cmd_", "dc_opt_", "dc_aspect_"))]
+    assert len(keys) >= 20
+    for lang in ("es", "hi", "zh"):
+        for key in keys:
+            assert 1 <= len(catalog(lang)[key]) <= MAX_CHARS, (lang, key)
+    assert catalog("fr")["dc_cmd_video"] != catalog("en")["dc_cmd_video"]
 
 
 def test_translator_uses_catalogs_only_and_respects_discord_limits() -> None:

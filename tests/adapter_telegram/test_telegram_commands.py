@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bots.i18n import t
 from bots.telegram.app import Running
-from bots.telegram.texts import FALLBACK
 from storage import QuotaLimits, Storage
 from tests.adapter_telegram.conftest import ADMIN_ID
 from tests.adapter_telegram.fake_bot_api import FakeBotApi
@@ -92,10 +91,10 @@ async def test_admin_commands_only_for_admins(
     await reply_to(api, ADMIN_ID, 2)
     assert (await storage.accounts.quota("telegram:207", bot_limits())).banned
     await api.inject(message("/stats", sender=admin))
-    assert (await reply_to(api, ADMIN_ID, 3))[2] == FALLBACK["stats"].format(
-        queued=0, running=0, engines=0)
+    assert (await reply_to(api, ADMIN_ID, 3))[2] == t(
+        "en", "stats", queued=0, running=0, engines=0)
     await api.inject(message("/grant nobody x", sender=admin))
-    assert (await reply_to(api, ADMIN_ID, 4))[3] == FALLBACK["grant_usage"]
+    assert (await reply_to(api, ADMIN_ID, 4))[3] == t("en", "grant_usage")
 
 
 def bot_limits() -> QuotaLimits:

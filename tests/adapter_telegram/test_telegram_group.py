@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bots.i18n import t
 from bots.telegram.app import Running
-from bots.telegram.texts import FALLBACK
 from storage import QuotaLimits, Storage
 from tests.adapter_telegram.fake_bot_api import BOT_USERNAME, FakeBotApi
 from tests.adapter_telegram.updates import GROUP_ID, message, user
@@ -60,5 +59,5 @@ async def test_reply_to_our_message_in_group_gets_the_video_hint(
                              reply_to_message=ours))
     replies = await api.wait_for(lambda: len(m := api.sent_to(GROUP_ID)) >= 2 and m,
                                  timeout=10)
-    assert replies[1]["text"] == FALLBACK["group_video_hint"]
+    assert replies[1]["text"] == t("en", "group_video_hint")
     assert not await storage.jobs.jobs_of("telegram:604")

@@ -12,7 +12,6 @@ from bots.core import render
 from bots.core.service import Refusal
 from bots.i18n import t
 from bots.web.session import COOKIE
-from bots.web.texts import FALLBACK_EN
 from storage import QuotaLimits, Storage
 from tests.adapter_web.web_helpers import MakeChat, send
 
@@ -55,7 +54,7 @@ async def test_accept_language_picks_page_language_and_switcher_remembers(
     assert '<html lang="fr" dir="ltr">' in page
     assert (await send(ar, "/help"))["text"] == t("fr", "help")
     bad = await ar.get("/api/boot", params={"lang": "xx"})
-    assert bad.status == 400 and (await bad.json())["text"] == FALLBACK_EN["web_bad_request"]
+    assert bad.status == 400 and (await bad.json())["text"] == t("fr", "web_bad_request")
 
     zh = await chat.browser("zh-CN")
     assert (await send(zh, "   "))["text"] == render.refusal("zh", Refusal("empty_prompt"))
@@ -116,7 +115,7 @@ async def test_missing_or_forged_cookie_is_refused_and_replaced(make_chat: MakeC
             browser.session.cookie_jar.update_cookies({COOKIE: value}, browser.make_url("/"))
         resp = await browser.post("/api/messages", json={"id": "forged-001", "text": "a cat"})
         assert resp.status == 401
-        assert (await resp.json())["text"] == FALLBACK_EN["web_session_expired"]
+        assert (await resp.json())["text"] == t("fr", "web_session_expired")
         fresh = resp.cookies[COOKIE]
         assert fresh.value.split(".")[0] not in (user_id, "")
         assert fresh["httponly"] and fresh["samesite"] == "Lax"
@@ -132,7 +131,7 @@ async def test_oversized_and_malformed_bodies(make_chat: MakeChat, storage: Stor
     browser = await chat.browser()
     huge = await browser.post("/api/messages", json={"id": "big-00001", "text": "x" * 40_000})
     assert huge.status == 413
-    assert (await huge.json())["text"] == FALLBACK_EN["web_too_large"]
+    assert (await huge.json())["text"] == t("en", "web_too_large")
     cases = [
         dict(data=b"{not json", headers={"Content-Type": "application/json"}),
         dict(json=["a", "list"]),
@@ -145,13 +144,13 @@ async def test_oversized_and_malformed_bodies(make_chat: MakeChat, storage: Stor
     for kwargs in cases:
         resp = await browser.post("/api/messages", **kwargs)
         assert resp.status == 400, kwargs
-        assert (await resp.json())["text"] == FALLBACK_EN["web_bad_request"]
+        assert (await resp.json())["text"] == t("en", "web_bad_request")
     form = await browser.post("/api/messages", data={"id": "form-00001", "text": "a cat"})
     assert form.status == 415
     evil = await browser.post("/api/messages", json={"id": "evil-00001", "text": "a cat"},
                               headers={"Origin": "https://evil.example"})
     assert evil.status == 403
-    assert (await evil.json())["text"] == FALLBACK_EN["web_forbidden_origin"]
+    assert (await evil.json())["text"] == t("en", "web_forbidden_origin")
     binary = await send(browser, "a cat \x00\x1b[2J")
     assert binary["kind"] == "refusal" and binary["text"] == t("en", "bad_characters")
     for path in ("/clips/..%2F..%2Fetc%2Fpasswd", "/clips/short", "/api/jobs/a%00b"):
@@ -170,7 +169,7 @@ async def test_websocket_rejects_bad_frames_politely(make_chat: MakeChat) -> Non
         await ws.send_str(frame)
         reply = await ws.receive_json(timeout=5)
         assert reply == {"type": "error", "error": "web_bad_frame",
-                         "text": FALLBACK_EN["web_bad_frame"]}
+                         "text": t("es", "web_bad_frame")}
     await ws.send_bytes(b"\x00\x01binary")
     assert (await ws.receive_json(timeout=5))["error"] == "web_bad_frame"
     await ws.send_str('{"type": "ping"}')

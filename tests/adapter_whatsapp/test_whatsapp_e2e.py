@@ -10,7 +10,6 @@ import pytest
 
 from bots.core import render
 from bots.i18n import t
-from bots.whatsapp.phrases import say
 from bots.whatsapp.state import WINDOW_S
 from clipbot.media import probe_mp4
 from storage import JobRecord, Storage
@@ -99,7 +98,7 @@ async def test_result_after_the_24h_window_is_held_and_sent_on_next_message(
     await graph.wait_for(lambda: len(graph.texts(USER)) == 3)
     kinds = [m["type"] for m in graph.to(USER)]
     assert kinds == ["text", "text", "video", "interactive", "text"]
-    assert graph.texts(USER)[1] == say("en", "wa_held")
+    assert graph.texts(USER)[1] == t("en", "wa_held")
     [video] = graph.to(USER, "video")
     assert video["video"] == {"id": media_id, "caption": render.caption(job)}
     # announced once only

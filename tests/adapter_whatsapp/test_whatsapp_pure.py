@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from bots.i18n import normalize
+from bots.i18n import normalize, t
 from bots.whatsapp import webhook
-from bots.whatsapp.phrases import FALLBACK, guess_locale, parse_button, say
+from bots.whatsapp.phrases import guess_locale, parse_button
 from bots.whatsapp.state import WINDOW_MARGIN_S, WINDOW_S, inside_window, wa_key
 from storage import Keys
 from tests.adapter_whatsapp import payloads as p
@@ -116,10 +116,12 @@ def test_parse_button(bid: str, parsed: tuple[str, str] | None) -> None:
     assert parse_button(bid) == parsed
 
 
-def test_fallback_phrases_fill_placeholders() -> None:
-    for key in FALLBACK:
-        text = say("en", key)
-        assert text and "{" not in text, key
+def test_whatsapp_phrases_fill_placeholders_in_every_language() -> None:
+    for lang in ("en", "pt", "sw", "ar"):
+        for key in ("wa_again", "wa_held", "wa_unsupported"):
+            text = t(lang, key)
+            assert text and "{" not in text, (lang, key)
+    assert t("pt", "wa_unsupported").endswith(t("pt", "example_prompt"))
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ from bots.core.service import Submitted
 from bots.i18n import normalize, t
 from bots.whatsapp.app import ConfigError, serve
 from bots.whatsapp.graph import GraphClient, GraphError
-from bots.whatsapp.phrases import say
 from storage import Storage
 from tests.adapter_whatsapp import payloads as p
 from tests.adapter_whatsapp.conftest import (
@@ -161,7 +160,7 @@ async def test_unsupported_message_type_explains_what_works(
 ) -> None:
     assert await meta.post(p.sticker(USER, "wamid.STK")) == 200
     [text] = await graph.wait_for(lambda: graph.texts(USER))
-    assert text == say("en", "wa_unsupported")
+    assert text == t("en", "wa_unsupported")
 
 
 async def test_buttons_for_unknown_or_foreign_jobs_are_refused(
