@@ -98,6 +98,11 @@ async def test_video_defers_edits_status_and_follows_up_with_h264(
         # Charged once, marked delivered; the status message ends as done without buttons.
         await fake.wait_for(lambda: is_final(edits(fake, token)[-1]))
         assert "100%" in embed_text(edits(fake, token)[-1])
+        # Marked delivered only after Discord accepted the clip and the last edit: poll.
+        for _ in range(200):
+            if (await storage.jobs.get(job.id)).delivered:  # type: ignore[union-attr]
+                break
+            await asyncio.sleep(0.05)
         assert (await storage.jobs.get(job.id)).delivered  # type: ignore[union-attr]
         assert len(fake.find("followup", token)) == 1
         assert (await storage.accounts.quota(job.user, QuotaLimits())).used_clips == 1
