@@ -21,8 +21,11 @@ class Guilds:
         self.keys = keys
 
     async def get(self, guild: str) -> GuildSettings:
-        channels = await self.redis.smembers(self.keys.guild_channels(guild))
-        clips = await self.redis.hget(self.keys.guild(guild), POOL_FIELD)
+        # One round trip: adapters read this before answering within Discord's 3 s.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.smembers(self.keys.guild_channels(guild))
+            pipe.hget(self.keys.guild(guild), POOL_FIELD)
+            channels, clips = await pipe.execute()
         return GuildSettings(channels=frozenset(channels), daily_clips=int(clips or 0))
 
     async def add_channel(self, guild: str, channel_id: str, *, max_channels: int) -> str:

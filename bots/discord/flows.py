@@ -11,21 +11,23 @@ import discord
 from bots.core import render
 from bots.core.options import VideoOptions
 from bots.core.service import Refusal, Submitted, Who
-from bots.discord import embeds, views
+from bots.discord import embeds, policy, views
 from bots.discord.deps import Deps
 from bots.discord.layout import ReplyContext
 from bots.i18n import normalize, t
 
 log = logging.getLogger("clipbot.discord")
-PLATFORM = "discord"
+PLATFORM = policy.PLATFORM
 
 
 def who_of(interaction: discord.Interaction) -> Who:
+    # The server's id is a wider scope: operator rules listing it apply in all its channels.
     return Who(
         platform=PLATFORM,
         user_id=str(interaction.user.id),
         chat_id=str(interaction.channel_id or interaction.user.id),
         locale=normalize(interaction.locale.value),
+        scopes=(str(interaction.guild_id),) if interaction.guild_id else (),
     )
 
 
@@ -88,24 +90,51 @@ async def refuse_now(interaction: discord.Interaction, text: str) -> None:
         log.info("could not refuse interaction %s: %s", interaction.id, exc)
 
 
+async def admit(interaction: discord.Interaction, deps: Deps) -> policy.Admission:
+    """Apply the server's settings before anything public appears: outside its allowed
+    channels the user is told privately where to go, and nothing is queued or charged."""
+    guild_id = str(interaction.guild_id) if interaction.guild_id else None
+    if guild_id is None:
+        return policy.Admission(True)
+    settings = await deps.storage.guilds.get(policy.guild_name(guild_id))
+    channel = interaction.channel
+    parent = getattr(channel, "parent_id", None) if isinstance(channel, discord.Thread) else None
+    verdict = policy.admission(
+        guild_id, settings, str(interaction.channel_id or ""), str(parent) if parent else None
+    )
+    if not verdict.allowed:
+        locale = normalize(interaction.locale.value)
+        await refuse_now(interaction, t(locale, "dc_channel_not_allowed",
+                                        channels=policy.mentions(verdict.channels)))
+    return verdict
+
+
 async def start_video(
     interaction: discord.Interaction, deps: Deps, prompt: str, defaults: VideoOptions
 ) -> None:
+    verdict = await admit(interaction, deps)
+    if not verdict.allowed:
+        return
     who = who_of(interaction)
     message_id = await defer_visible(interaction)
     ctx = reply_context(interaction, message_id)
     res = await deps.service.request_video(
-        who, prompt, idem_key=idem_key(interaction), reply=ctx.to_dict(), defaults=defaults
+        who, prompt, idem_key=idem_key(interaction), reply=ctx.to_dict(), defaults=defaults,
+        pool=verdict.pool,
     )
     await show_submitted(interaction, deps, who, ctx, res, prompt)
 
 
 async def again(interaction: discord.Interaction, deps: Deps, job_id: str, *, vary: bool) -> None:
+    verdict = await admit(interaction, deps)
+    if not verdict.allowed:
+        return
     who = who_of(interaction)
     message_id = await defer_visible(interaction)
     ctx = reply_context(interaction, message_id)
     res = await deps.service.again(
-        who, job_id, vary=vary, idem_key=idem_key(interaction), reply=ctx.to_dict()
+        who, job_id, vary=vary, idem_key=idem_key(interaction), reply=ctx.to_dict(),
+        pool=verdict.pool,
     )
     prompt = ""
     if isinstance(res, Submitted):
