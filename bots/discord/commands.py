@@ -18,7 +18,7 @@ from bots.core.options import (
     parse_seconds,
 )
 from bots.core.service import Refusal
-from bots.discord import flows
+from bots.discord import flows, settings
 from bots.discord.deps import deps_of
 from bots.i18n import DEFAULT, duration, t
 
@@ -201,6 +201,6 @@ async def stats(interaction: discord.Interaction) -> None:
     await flows.answer_private(interaction, text)
 
 
-COMMANDS: tuple[app_commands.Command, ...] = (
-    video, quota, status, cancel, forget, grant, ban, stats,
+COMMANDS: tuple[app_commands.Command | app_commands.Group, ...] = (
+    video, quota, status, cancel, forget, grant, ban, stats, settings.group,
 )

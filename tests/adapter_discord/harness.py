@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from bots.core.moderation import Rules
 from bots.core.service import ClipService, CoreConfig
 from bots.discord.app import run
 from clipbot.settings import Settings
@@ -35,10 +36,12 @@ async def running_bot(
     edit_interval_s: float = 0.0,
     admins: frozenset[str] = frozenset(),
     limits: QuotaLimits | None = None,
+    rules: Rules | None = None,
 ) -> AsyncIterator[ClipService]:
     settings = bot_settings(fake, redis_url, storage.keys.prefix,
                             discord_token_window_s=window_s)
-    service = ClipService(storage, CoreConfig(limits=limits or QuotaLimits(), admins=admins))
+    service = ClipService(storage, CoreConfig(limits=limits or QuotaLimits(), admins=admins,
+                                              rules=rules or Rules()))
     stop = asyncio.Event()
     sessions = fake.sessions
     task = asyncio.create_task(run(settings, storage, service, stop,

@@ -16,7 +16,8 @@ _OPTION_TYPES = {bool: 5, int: 4, float: 10, str: 3}
 
 
 def _base(fake: FakeDiscord, kind: int, *, user_id: str, locale: str, channel_id: str,
-          guild_id: str | None, size_limit: int) -> dict[str, Any]:
+          guild_id: str | None, size_limit: int,
+          permissions: str = ALL_PERMISSIONS) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": fake.snowflake(), "application_id": fake.app_id, "type": kind,
         "token": "itok-" + secrets.token_urlsafe(24), "version": 1,
@@ -36,7 +37,7 @@ def _base(fake: FakeDiscord, kind: int, *, user_id: str, locale: str, channel_id
                  "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None,
                  "permissions": ALL_PERMISSIONS},
         member={"user": user, "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
-                "deaf": False, "mute": False, "flags": 0, "permissions": ALL_PERMISSIONS},
+                "deaf": False, "mute": False, "flags": 0, "permissions": permissions},
     )
     return payload
 
@@ -46,11 +47,17 @@ def slash(
     user_id: str = USER, locale: str = "en-US", channel_id: str = CHANNEL,
     guild_id: str | None = GUILD, size_limit: int = TEN_MIB,
     users: dict[str, str] | None = None, focused: str | None = None,
+    sub: str | None = None, channels: dict[str, tuple[str, int]] | None = None,
+    permissions: str = ALL_PERMISSIONS,
 ) -> dict[str, Any]:
-    """A slash command; ``users`` maps user options to ids (sent as resolved users).
-    With ``focused`` (an option name) it is the autocomplete request while typing it."""
+    """A slash command; ``users`` maps user options to ids (sent as resolved users),
+    ``channels`` maps channel options to (id, channel type), sent as resolved channels.
+    With ``focused`` (an option name) it is the autocomplete request while typing it;
+    with ``sub`` the options belong to that subcommand of the group ``name``.
+    ``permissions`` are the member's (a decimal bit set, as Discord sends them)."""
     payload = _base(fake, 4 if focused else 2, user_id=user_id, locale=locale,
-                    channel_id=channel_id, guild_id=guild_id, size_limit=size_limit)
+                    channel_id=channel_id, guild_id=guild_id, size_limit=size_limit,
+                    permissions=permissions)
     opts = [{"name": k, "type": _OPTION_TYPES[type(v)], "value": v}
             for k, v in (options or {}).items()]
     for opt in opts:
@@ -60,6 +67,13 @@ def slash(
     for k, uid in (users or {}).items():
         opts.append({"name": k, "type": 6, "value": uid})
         resolved.setdefault("users", {})[uid] = _user(uid, f"user{uid[-4:]}")
+    for k, (cid, kind) in (channels or {}).items():
+        opts.append({"name": k, "type": 7, "value": cid})
+        resolved.setdefault("channels", {})[cid] = {
+            "id": cid, "type": kind, "name": f"channel{cid[-4:]}", "parent_id": None,
+            "permissions": ALL_PERMISSIONS}
+    if sub is not None:
+        opts = [{"name": sub, "type": 1, "options": opts}]
     data: dict[str, Any] = {"id": fake.snowflake(), "name": name, "type": 1, "options": opts}
     if resolved:
         data["resolved"] = resolved
