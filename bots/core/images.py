@@ -21,7 +21,7 @@ FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 def check_image(data: bytes) -> tuple[int, int]:
     """Return (width, height) of an acceptable photo, or raise InputError."""
     if len(data) > MAX_BYTES:
-        raise _too_big()
+        raise too_big()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -30,7 +30,7 @@ def check_image(data: bytes) -> tuple[int, int]:
                     raise InputError("image_bad")
                 width, height = img.size
                 if width * height > MAX_PIXELS:
-                    raise _too_big()
+                    raise too_big()
                 # Decode every byte (JPEG at 1/8 scale: cheap) so a truncated upload is
                 # refused now rather than failing in the engine after being charged.
                 img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
@@ -38,11 +38,11 @@ def check_image(data: bytes) -> tuple[int, int]:
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_big() from None
+        raise too_big() from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InputError("image_bad") from None
     return width, height
 
 
-def _too_big() -> InputError:
+def too_big() -> InputError:
     return InputError("image_too_big", max_mb=MAX_BYTES // 2**20, max_mp=MAX_PIXELS // 10**6)

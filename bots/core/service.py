@@ -10,7 +10,8 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bots.core.images import check_image
+from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
+from bots.core.images import check_image, too_big
 from bots.core.moderation import Rules
 from bots.core.options import InputError, VideoOptions, parse_request
 from bots.core.pricing import eta_seconds, price_gpu_seconds
@@ -87,6 +88,20 @@ class ClipService:
 
     def is_admin(self, who: Who) -> bool:
         return who.user in self.config.admins or who.user_id in self.config.admins
+
+    async def image_refusal(self, who: Who, size: int | None) -> Refusal | None:
+        """The cheap checks before an adapter downloads a user's photo: a live engine can
+        animate images, and the size the platform declares is under the limit. None means
+        go ahead (``request_video`` still checks the bytes themselves)."""
+        refusal = None
+        if not any(e.supports_image for e in await self.storage.engines.live()):
+            refusal = Refusal("image_unsupported")
+        elif size is not None and size > MAX_IMAGE_BYTES:
+            exc = too_big()
+            refusal = Refusal(exc.key, exc.params)
+        if refusal is not None:
+            METRICS.refused(refusal.key, platform=who.platform)
+        return refusal
 
     async def request_video(
         self,

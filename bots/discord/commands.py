@@ -63,7 +63,7 @@ def video_defaults(
 @app_commands.command(name="video", description=_s("dc_cmd_video"))
 @app_commands.describe(
     prompt=_s("dc_opt_prompt"), aspect=_s("dc_opt_aspect"), seconds=_s("dc_opt_seconds"),
-    seed=_s("dc_opt_seed"), negative=_s("dc_opt_negative"),
+    seed=_s("dc_opt_seed"), negative=_s("dc_opt_negative"), image=_s("dc_opt_image"),
 )
 @app_commands.choices(aspect=ASPECT_CHOICES)
 async def video(
@@ -73,8 +73,10 @@ async def video(
     seconds: app_commands.Range[int, 1, MAX_SECONDS] | None = None,
     seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
     negative: app_commands.Range[str, 1, 500] | None = None,
+    image: discord.Attachment | None = None,
 ) -> None:
     who = flows.who_of(interaction)
+    deps = deps_of(interaction)
     try:
         defaults = video_defaults(aspect, seconds, seed, negative)
         parse_request(prompt, defaults)  # pure; refuse before anything public appears
@@ -82,7 +84,13 @@ async def video(
         text = render.refusal(who.locale, Refusal(exc.key, exc.params))
         await flows.refuse_now(interaction, text)
         return
-    await flows.start_video(interaction, deps_of(interaction), prompt, defaults)
+    if image is not None:
+        # Before anything public appears: an engine that animates images, a size in range.
+        refusal = await deps.service.image_refusal(who, image.size)
+        if refusal is not None:
+            await flows.refuse_now(interaction, render.refusal(who.locale, refusal))
+            return
+    await flows.start_video(interaction, deps, prompt, defaults, image=image)
 
 
 @video.autocomplete("prompt")

@@ -110,7 +110,8 @@ async def admit(interaction: discord.Interaction, deps: Deps) -> policy.Admissio
 
 
 async def start_video(
-    interaction: discord.Interaction, deps: Deps, prompt: str, defaults: VideoOptions
+    interaction: discord.Interaction, deps: Deps, prompt: str, defaults: VideoOptions,
+    *, image: discord.Attachment | None = None,
 ) -> None:
     verdict = await admit(interaction, deps)
     if not verdict.allowed:
@@ -118,9 +119,17 @@ async def start_video(
     who = who_of(interaction)
     message_id = await defer_visible(interaction)
     ctx = reply_context(interaction, message_id)
+    data = None
+    if image is not None:
+        try:  # after deferring: a download may take longer than Discord's 3 s
+            data = await image.read()
+        except discord.HTTPException as exc:
+            log.info("could not fetch the attachment of interaction %s: %s", interaction.id, exc)
+            await show_submitted(interaction, deps, who, ctx, Refusal("image_bad"), prompt)
+            return
     res = await deps.service.request_video(
         who, prompt, idem_key=idem_key(interaction), reply=ctx.to_dict(), defaults=defaults,
-        pool=verdict.pool,
+        image=data, pool=verdict.pool,
     )
     await show_submitted(interaction, deps, who, ctx, res, prompt)
 

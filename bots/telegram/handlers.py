@@ -10,7 +10,6 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bots.core import render
-from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.service import ClipService, Refusal, Submitted, Who
 from bots.i18n import normalize, t
 from bots.telegram import admin
@@ -86,13 +85,11 @@ class Handlers:
                 not target or addressed_to_us(target, self.bot.username, private=False))):
             return
         who = await self._who(update)
-        if not any(e.supports_image for e in await self.service.storage.engines.live()):
-            await self._say(who, message, t(who.locale, "image_unsupported"))
-            return
         photo = message.photo[-1]  # Telegram lists sizes smallest first
-        if photo.file_size and photo.file_size > MAX_IMAGE_BYTES:
-            res: Submitted | Refusal = Refusal(
-                "image_too_big", {"max_mb": MAX_IMAGE_BYTES // 2**20, "max_mp": 40})
+        refusal = await self.service.image_refusal(who, photo.file_size)
+        res: Submitted | Refusal
+        if refusal is not None:
+            res = refusal
         else:
             data = bytes(await (await photo.get_file()).download_as_bytearray())
             res = await self.service.request_video(

@@ -88,9 +88,9 @@ class Conversation:
 
     async def _image(self, who: Who, msg: Inbound) -> None:
         """Photo + caption: image-to-video when an engine can, else a polite 'text only'."""
-        engines = await self.service.storage.engines.live()
-        if not any(e.supports_image for e in engines):
-            await self._say(who, t(who.locale, "image_unsupported"))
+        refusal = await self.service.image_refusal(who, None)  # the download caps the size
+        if refusal is not None:
+            await self._answer(who, msg, refusal)
             return
         try:
             data, _mime = await self.graph.download(msg.media_id, MAX_IMAGE_BYTES)

@@ -76,6 +76,8 @@ class FakeDiscord:
         self.heartbeats = 0
         self.sessions = 0  # READY events sent (one per bot start)
         self.refuse_channels: set[str] = set()  # channels where posting is Forbidden
+        self.attachments: dict[str, tuple[str, bytes]] = {}  # id -> (content type, bytes)
+        self.downloads = 0  # attachment fetches from the fake CDN
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
         self._changed = asyncio.Condition()
@@ -97,6 +99,7 @@ class FakeDiscord:
         r.add_post(f"{API}/webhooks/{{app}}/{{token}}", self._followup)
         r.add_post(f"{API}/channels/{{cid}}/messages", self._channel_message)
         r.add_post(f"{API}/users/@me/channels", self._open_dm)
+        r.add_get("/attachments/{channel}/{aid}/{name}", self._attachment)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -131,6 +134,18 @@ class FakeDiscord:
     def find(self, route: str, token: str | None = None) -> list[Call]:
         return [c for c in self.calls
                 if c.route == route and (token is None or c.token == token)]
+
+    def host_attachment(self, data: bytes, *, filename: str = "photo.png",
+                        content_type: str = "image/png", size: int | None = None,
+                        missing: bool = False) -> dict[str, Any]:
+        """An attachment object as Discord resolves it in an interaction, served by this
+        fake's CDN route. ``size`` overrides the declared size; ``missing`` makes it 404."""
+        aid = self.snowflake()
+        if not missing:
+            self.attachments[aid] = (content_type, data)
+        url = f"http://127.0.0.1:{self.port}/attachments/1/{aid}/{filename}"
+        return {"id": aid, "filename": filename, "size": len(data) if size is None else size,
+                "url": url, "proxy_url": url, "content_type": content_type}
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         assert self._ws is not None, "the bot is not connected to the gateway"
@@ -280,6 +295,13 @@ class FakeDiscord:
                             "response_message_ephemeral": bool(msg["flags"] & EPHEMERAL)},
             "resource": {"type": payload["type"], "message": msg},
         })
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        self.downloads += 1
+        found = self.attachments.get(request.match_info["aid"])
+        if found is None:
+            return _error(404, 0, "404: Not Found")
+        return web.Response(body=found[1], content_type=found[0])
 
     async def _webhook_msg(self, request: web.Request) -> web.Response:
         token, mid = request.match_info["token"], request.match_info["mid"]

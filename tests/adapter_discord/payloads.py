@@ -48,9 +48,10 @@ def slash(
     guild_id: str | None = GUILD, size_limit: int = TEN_MIB,
     users: dict[str, str] | None = None, focused: str | None = None,
     sub: str | None = None, channels: dict[str, tuple[str, int]] | None = None,
-    permissions: str = ALL_PERMISSIONS,
+    permissions: str = ALL_PERMISSIONS, attachments: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A slash command; ``users`` maps user options to ids (sent as resolved users),
+    ``attachments`` maps attachment options to ``FakeDiscord.host_attachment`` objects,
     ``channels`` maps channel options to (id, channel type), sent as resolved channels.
     With ``focused`` (an option name) it is the autocomplete request while typing it;
     with ``sub`` the options belong to that subcommand of the group ``name``.
@@ -72,6 +73,9 @@ def slash(
         resolved.setdefault("channels", {})[cid] = {
             "id": cid, "type": kind, "name": f"channel{cid[-4:]}", "parent_id": None,
             "permissions": ALL_PERMISSIONS}
+    for k, att in (attachments or {}).items():
+        opts.append({"name": k, "type": 11, "value": att["id"]})
+        resolved.setdefault("attachments", {})[att["id"]] = att
     if sub is not None:
         opts = [{"name": sub, "type": 1, "options": opts}]
     data: dict[str, Any] = {"id": fake.snowflake(), "name": name, "type": 1, "options": opts}
