@@ -20,6 +20,7 @@ from bots.web.context import (
     error_body,
 )
 from bots.web.session import COOKIE, MAX_AGE_S, Session
+from bots.web.upload import is_upload
 
 log = logging.getLogger("clipbot.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -41,7 +42,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; media-src 'self'; "
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self'; "
         "connect-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
         "base-uri 'none'; form-action 'self'"
     ),
@@ -80,8 +81,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
 def _check(request: web.Request, sess: Session) -> None:
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         _same_origin(request)
-        if request.content_type != "application/json":
-            # Plain HTML forms can't send JSON: one more wall against cross-site posts.
+        if request.content_type != "application/json" and not is_upload(request):
+            # Plain HTML forms can't send JSON, nor our upload header: one more wall
+            # against cross-site posts.
             raise ApiError(415, "web_bad_request")
     elif request.path == "/api/events":
         _same_origin(request)  # WebSocket upgrades skip CORS; check who opens them

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from bots.core import render
+from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.options import ASPECTS, VideoOptions
 from bots.core.service import Refusal, Submitted, Who
 from bots.i18n import available, t
@@ -29,6 +30,7 @@ from bots.web.context import (
 from bots.web.middleware import set_session_cookie
 from bots.web.session import MAX_AGE_S, Session
 from bots.web.texts import client_strings, direction, languages
+from bots.web.upload import is_upload, read_upload
 from bots.web.views import JobUpdate, job_view
 
 HISTORY = 20
@@ -76,6 +78,7 @@ async def _boot(request: web.Request, loc: str) -> dict[str, Any]:
         "strings": client_strings(loc),
         "languages": languages(),
         "aspects": [{"value": a, "key": ASPECT_LABELS[a]} for a in ASPECTS],
+        "image_max_bytes": MAX_IMAGE_BYTES,
         "preview": any(e.preview for e in engines),
         "engines": len(engines),
         "password": bool(ctx(request).signer.password),
@@ -99,19 +102,32 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def message(request: web.Request) -> web.Response:
-    """One chat message: a command, or a prompt that becomes a queued job."""
-    body = await read_json(request)
+    """One chat message: a command, or a prompt (with an optional photo, sent as
+    multipart/form-data) that becomes a queued job."""
+    person = who(request)  # before reading a photo nobody may act for
+    image: bytes | None = None
+    if is_upload(request):
+        upload = await read_upload(request)
+        body: dict[str, Any] = {"text": "", **upload.fields}
+        image = upload.image
+    else:
+        body = await read_json(request)
     msg_id, text, aspect = body.get("id"), body.get("text"), body.get("aspect")
     safe_id(msg_id)
     if not isinstance(text, str) or (aspect is not None and aspect not in ASPECTS):
         raise ApiError(400, "web_bad_request")
-    person = who(request)
-    if text.strip().startswith("/"):
+    service = ctx(request).service
+    res: Submitted | Refusal | None = None
+    if image is not None:
+        # With a photo the text is the motion prompt, never a command.
+        res = await service.image_refusal(person, len(image))
+    elif text.strip().startswith("/"):
         return web.json_response(await _command(request, person, text.strip()))
-    res = await ctx(request).service.request_video(
-        person, text, idem_key=f"web:{person.user_id}:{msg_id}", reply={"msg": msg_id},
-        defaults=VideoOptions(aspect=aspect or ASPECTS[0]),
-    )
+    if res is None:
+        res = await service.request_video(
+            person, text, idem_key=f"web:{person.user_id}:{msg_id}", reply={"msg": msg_id},
+            defaults=VideoOptions(aspect=aspect or ASPECTS[0]), image=image,
+        )
     return web.json_response(await _answer(request, person, res))
 
 

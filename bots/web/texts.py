@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bots.core.images import too_big
 from bots.i18n import DEFAULT, LANGUAGES, available, catalog, is_rtl, t
 
 # Catalog keys the page needs in JavaScript: every web_* label plus shared ones.
@@ -13,7 +14,11 @@ CLIENT_KEYS = (
 
 
 def client_strings(locale: str) -> dict[str, str]:
-    return {key: t(locale, key) for key in CLIENT_KEYS}
+    strings = {key: t(locale, key) for key in CLIENT_KEYS}
+    # The page refuses a too-large photo itself, before uploading it, in the server's words.
+    limit = too_big()
+    strings[limit.key] = t(locale, limit.key, **limit.params)
+    return strings
 
 
 def languages() -> list[dict[str, str]]:

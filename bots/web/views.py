@@ -29,6 +29,7 @@ def job_view(update: JobUpdate, locale: str) -> dict[str, Any]:
         "id": job.id,
         "state": job.state.value,
         "prompt": r.prompt,
+        "image": r.has_image,
         "aspect": r.aspect,
         "seconds": r.seconds,
         "seed": r.seed,
