@@ -3,12 +3,15 @@ and watches the clip play. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
+from PIL import Image
 
+from bots.core.images import MAX_BYTES, MAX_PIXELS
 from bots.core.service import ClipService, CoreConfig
 from bots.i18n import t
 from bots.web.app import create_app
@@ -108,6 +111,102 @@ async def test_phone_types_a_prompt_and_the_clip_plays(site: str) -> None:
             )
             assert layout == {"dir": "rtl", "width": SMALL_PHONE["width"]}
             await ar.screenshot(path=ARTIFACTS / "web-360-ar.png")
+        finally:
+            await browser.close()
+    assert errors == []
+
+
+def png(width: int = 96, height: int = 64) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 120, 40)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_phone_attaches_a_photo_and_hears_the_servers_answer(site: str) -> None:
+    """The preview engine makes videos from text only: the photo is refused politely."""
+    from playwright.async_api import async_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    posts: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            phone = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                              locale="en-US")
+            page = await phone.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+            await page.goto(site)
+            attach = page.get_by_role("button", name=t("en", "web_attach"))
+            await attach.wait_for()
+            box = await attach.bounding_box()
+            assert box and box["width"] >= 44 and box["height"] >= 44
+            assert box["y"] + box["height"] <= PHONE["height"]  # on screen, by the thumb
+            assert await page.locator("#photo-file").get_attribute("accept") == (
+                "image/jpeg,image/png,image/webp")
+
+            # Over the limit: refused on the phone, in the server's words, never uploaded.
+            await page.set_input_files("#photo-file", files=[{
+                "name": "huge.jpg", "mimeType": "image/jpeg", "buffer": b"\0" * (MAX_BYTES + 1),
+            }])
+            await page.get_by_text(t("en", "image_too_big", max_mb=MAX_BYTES // 2**20,
+                                     max_mp=MAX_PIXELS // 10**6)).wait_for()
+            assert await page.locator("#photo").is_hidden() and posts == []
+
+            await page.set_input_files("#photo-file", files=[{
+                "name": "bread.png", "mimeType": "image/png", "buffer": png(),
+            }])
+            thumb = page.locator("#photo img")
+            await thumb.wait_for()
+            await page.wait_for_function(
+                "() => document.querySelector('#photo img').naturalWidth === 96")
+            assert await page.get_by_role(
+                "button", name=t("en", "web_photo_remove")).is_visible()
+            assert await page.get_attribute("#input", "placeholder") == t(
+                "en", "web_photo_placeholder")
+            await page.screenshot(path=ARTIFACTS / "web-390-photo-picked.png")
+
+            # Removing it and picking it again works; then send with a motion prompt.
+            await page.click("#photo-remove")
+            assert await page.locator("#photo").is_hidden()
+            await page.set_input_files("#photo-file", files=[{
+                "name": "bread.png", "mimeType": "image/png", "buffer": png(),
+            }])
+            await thumb.wait_for()
+            await page.fill("#input", "steam rising slowly")
+            await page.click("#send")
+            await page.get_by_text(t("en", "image_unsupported")).wait_for(timeout=30_000)
+            sent = page.locator(".msg.me").last
+            assert await sent.locator("img.shot").count() == 1
+            assert "steam rising slowly" in (await sent.text_content() or "")
+            assert await page.locator("#photo").is_hidden()
+            assert posts[-1].endswith("/api/messages")
+            width = await page.evaluate("() => document.scrollingElement.scrollWidth")
+            assert width <= PHONE["width"]
+            await page.screenshot(path=ARTIFACTS / "web-390-photo-refused.png")
+
+            # Arabic on a small phone with a photo picked: mirrored, nothing overflows.
+            small = await browser.new_context(viewport=SMALL_PHONE, is_mobile=True,
+                                              has_touch=True, locale="ar-EG",
+                                              extra_http_headers={"Accept-Language": "ar"})
+            ar = await small.new_page()
+            ar.on("pageerror", lambda exc: errors.append(str(exc)))
+            await ar.goto(site)
+            await ar.get_by_role("button", name=t("ar", "web_attach")).wait_for()
+            await ar.set_input_files("#photo-file", files=[{
+                "name": "bread.png", "mimeType": "image/png", "buffer": png(),
+            }])
+            await ar.locator("#photo img").wait_for()
+            layout = await ar.evaluate(
+                "() => { const a = document.getElementById('attach').getBoundingClientRect();"
+                " const s = document.getElementById('send').getBoundingClientRect();"
+                " return {width: document.scrollingElement.scrollWidth,"
+                " attachRight: a.right, sendLeft: s.left, attachOnRight: a.left > s.left}; }"
+            )
+            assert layout["width"] == SMALL_PHONE["width"]
+            assert layout["attachOnRight"] and layout["attachRight"] <= SMALL_PHONE["width"]
+            await ar.screenshot(path=ARTIFACTS / "web-360-ar-photo.png")
         finally:
             await browser.close()
     assert errors == []

@@ -5,7 +5,8 @@
 
   var boot = JSON.parse(document.getElementById("boot").textContent);
   var S = boot.strings;
-  var state = { aspect: boot.aspects[0].value, jobs: {}, ws: null, wsOpen: false, backoff: 1 };
+  var state = { aspect: boot.aspects[0].value, jobs: {}, ws: null, wsOpen: false, backoff: 1,
+                photo: null };
   var $ = function (id) { return document.getElementById(id); };
   var log = $("log");
 
@@ -28,7 +29,12 @@
 
   function api(method, path, body) {
     var opts = { method: method, credentials: "same-origin", headers: {} };
-    if (body !== undefined) {
+    if (body instanceof FormData) {
+      // A photo: the browser writes the multipart Content-Type; the header tells the
+      // server this upload comes from this page's script, not from another site's form.
+      opts.headers["X-Clipbot-Upload"] = "1";
+      opts.body = body;
+    } else if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
     }
@@ -48,8 +54,14 @@
   }
 
   // ---- messages -------------------------------------------------------------------------
-  function addUser(text) {
+  function addUser(text, photoUrl) {
     var b = el("div", "msg me", text);
+    if (photoUrl) {
+      var shot = el("img", "shot");
+      shot.src = photoUrl;
+      shot.alt = "";
+      b.insertBefore(shot, b.firstChild);
+    }
     log.appendChild(b);
     scrollDown(true);
     return b;
@@ -97,8 +109,19 @@
   }
 
   function send(text) {
-    var bubble = addUser(text);
-    return post("/api/messages", { id: newId(), text: text, aspect: state.aspect }, bubble);
+    if (!state.photo) {
+      var bubble = addUser(text);
+      return post("/api/messages", { id: newId(), text: text, aspect: state.aspect }, bubble);
+    }
+    // A photo to animate; the text (possibly empty) says how it should move.
+    var form = new FormData();
+    form.append("id", newId());
+    form.append("text", text);
+    form.append("aspect", state.aspect);
+    form.append("image", state.photo.file, state.photo.file.name || "photo");
+    var withPhoto = addUser(text, state.photo.url);
+    clearPhoto(false); // the sent bubble keeps showing it
+    return post("/api/messages", form, withPhoto);
   }
 
   // ---- job cards ------------------------------------------------------------------------
@@ -251,6 +274,15 @@
     $("input").setAttribute("aria-label", S.web_placeholder);
     $("send").setAttribute("aria-label", S.web_send);
     $("send").title = S.web_send;
+    $("attach").setAttribute("aria-label", S.web_attach);
+    $("attach").title = S.web_attach;
+    $("photo-remove").setAttribute("aria-label", S.web_photo_remove);
+    $("photo-remove").title = S.web_photo_remove;
+    $("photo-thumb").alt = S.web_attach;
+    if (state.photo) {
+      input.placeholder = S.web_photo_placeholder;
+      input.setAttribute("aria-label", S.web_photo_placeholder);
+    }
     $("offline").textContent = S.web_offline;
     $("password").placeholder = S.web_password_placeholder;
     $("login-button").textContent = S.web_password_button;
@@ -312,7 +344,7 @@
       state.jobs = {};
       addBot(S.welcome, "welcome");
       (r.data.jobs || []).forEach(function (job) {
-        addUser(job.prompt);
+        addUser((job.image ? "📷 " : "") + job.prompt);
         renderJob(job);
       });
       scrollDown(true);
@@ -321,6 +353,42 @@
 
   // ---- composer -------------------------------------------------------------------------
   var input = $("input");
+
+  function setPhoto(file) {
+    clearPhoto(true);
+    state.photo = { file: file, url: URL.createObjectURL(file) };
+    $("photo-thumb").src = state.photo.url;
+    $("photo").hidden = false;
+    input.placeholder = S.web_photo_placeholder;
+    input.setAttribute("aria-label", S.web_photo_placeholder);
+  }
+
+  function clearPhoto(revoke) {
+    if (state.photo && revoke) URL.revokeObjectURL(state.photo.url);
+    state.photo = null;
+    $("photo").hidden = true;
+    $("photo-thumb").removeAttribute("src");
+    input.placeholder = S.web_placeholder;
+    input.setAttribute("aria-label", S.web_placeholder);
+  }
+
+  // On phones the file picker offers the camera as well as the gallery.
+  $("attach").onclick = function () { $("photo-file").click(); };
+  $("photo-file").onchange = function () {
+    var file = this.files && this.files[0];
+    this.value = ""; // so that picking the same photo again is noticed
+    if (!file) return;
+    if (file.size > boot.image_max_bytes) {
+      addBot(S.image_too_big, "warn"); // the server checks again; this saves the upload
+      return;
+    }
+    setPhoto(file);
+  };
+  $("photo-remove").onclick = function () {
+    clearPhoto(true);
+    $("attach").focus();
+  };
+
   function grow() {
     input.style.height = "auto";
     input.style.height = Math.min(input.scrollHeight, 140) + "px";
@@ -335,7 +403,7 @@
   $("composer").onsubmit = function (e) {
     e.preventDefault();
     var text = input.value.trim();
-    if (!text) { input.focus(); return; }
+    if (!text && !state.photo) { input.focus(); return; }
     input.value = "";
     grow();
     send(text);
