@@ -100,6 +100,10 @@ class JobStore:
         rank = await self.redis.zrank(self.keys.queue, job_id)
         return 0 if rank is None else rank + 1
 
+    async def queued_ids(self, limit: int) -> list[str]:
+        """The first ``limit`` queued job ids, in queue order (position = index + 1)."""
+        return list(await self.redis.zrange(self.keys.queue, 0, limit - 1))
+
     async def queue_depth(self) -> int:
         return await self.redis.zcard(self.keys.queue)
 

@@ -78,3 +78,28 @@ async def engine(storage: Storage, preview_generator) -> AsyncIterator[object]:
     yield worker
     stop.set()
     await asyncio.wait_for(task, timeout=30)
+
+
+@pytest.fixture
+async def idle_engine(storage: Storage) -> AsyncIterator[str]:
+    """An engine that is online (heartbeat kept fresh) but never takes a job: queued jobs
+    stay queued while the bots see an engine and so give real ETAs."""
+    import asyncio
+    import contextlib
+
+    from storage.models import EngineInfo
+
+    info = EngineInfo(engine_id=f"idle-{uuid.uuid4().hex[:6]}", model="preview",
+                      device="cpu", preview=True, supports_image=False)
+
+    async def beat() -> None:
+        while True:
+            await storage.engines.beat(info)
+            await asyncio.sleep(0.3)
+
+    await storage.engines.beat(info)
+    task = asyncio.create_task(beat())
+    yield info.engine_id
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

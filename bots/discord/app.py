@@ -10,6 +10,7 @@ import discord.http
 
 from bots.core.delivery import ResultPump, follow_progress
 from bots.core.service import ClipService
+from bots.core.waiting import QUEUE_TICK_S, follow_queue
 from bots.discord.client import ClipClient
 from bots.discord.delivery import EDIT_INTERVAL_S, DiscordSink
 from bots.discord.deps import Deps
@@ -39,6 +40,7 @@ async def run(
     *,
     edit_interval_s: float = EDIT_INTERVAL_S,
     poll_s: float = 1.0,
+    queue_every_s: float = QUEUE_TICK_S,
 ) -> None:
     """The bot on given services: log in, sync commands, then serve the gateway, the
     result stream and progress until ``stop`` (or until the gateway gives up).
@@ -61,7 +63,8 @@ async def run(
         gateway = asyncio.create_task(client.connect(), name="discord-gateway")
         results = ResultPump(storage, PLATFORM, settings.bot_id, sink)
         pump = asyncio.create_task(results.run(done, block_ms=int(poll_s * 1000)))
-        progress = asyncio.create_task(follow_progress(storage, PLATFORM, sink, done, poll_s))
+        # Progress and queue places are both best effort: one task, cancelled at shutdown.
+        progress = asyncio.create_task(_follow(service, sink, done, poll_s, queue_every_s))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({gateway, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
@@ -71,6 +74,15 @@ async def run(
     finally:
         await _shutdown(client, done, pump, progress, gateway)
         discord.http.Route.BASE = previous_base
+
+
+async def _follow(service: ClipService, sink: DiscordSink, done: asyncio.Event, poll_s: float,
+                  queue_every_s: float) -> None:
+    storage = service.storage
+    await asyncio.gather(
+        follow_progress(storage, PLATFORM, sink, done, poll_s),
+        follow_queue(storage, PLATFORM, sink, done, service.eta, queue_every_s),
+    )
 
 
 async def _shutdown(

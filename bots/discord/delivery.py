@@ -18,7 +18,9 @@ import discord
 
 from bots.core import render
 from bots.core.delivery import Progress
+from bots.core.service import Submitted
 from bots.core.throttle import EditThrottle
+from bots.core.waiting import QueuePlace
 from bots.discord import embeds, views
 from bots.discord.layout import ReplyContext, mention
 from bots.i18n import t
@@ -91,6 +93,18 @@ class DiscordSink:
         except discord.HTTPException as exc:
             # Progress is best effort; the result still arrives through the stream.
             log.warning("progress edit for job %s failed: %s", job.id, exc)
+
+    async def on_queue_place(self, job: JobRecord, place: QueuePlace) -> None:
+        ctx = ReplyContext.from_dict(job.request.reply)
+        if ctx is None:
+            return
+        r = job.request
+        res = Submitted(job.id, place.position, place.eta_s, engines_online=place.engines_online)
+        embed = embeds.queued(r.locale, r.prompt, res, self.clock())
+        try:
+            await self.show_status(job.id, ctx, embed, view=views.cancel_view(r.locale, job.id))
+        except discord.HTTPException as exc:
+            log.warning("queue update for job %s failed: %s", job.id, exc)
 
     # ---- results (called by ResultPump; raising makes it retry) ----------------------------
     async def deliver_clip(self, job: JobRecord, clip: bytes, thumb: bytes | None) -> None:

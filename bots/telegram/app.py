@@ -18,6 +18,7 @@ from telegram.ext import Application
 
 from bots.core.delivery import ResultPump, follow_progress
 from bots.core.service import ClipService
+from bots.core.waiting import QUEUE_TICK_S, follow_queue
 from bots.i18n import DEFAULT, available
 from bots.telegram.delivery import UPLOAD_TIMEOUT_S, TelegramSink, with_flood_control
 from bots.telegram.handlers import Handlers
@@ -92,6 +93,7 @@ async def running(
     webhook_port: int | None = None,
     edit_interval_s: float = 4.0,
     poll_timeout_s: float = 10.0,
+    queue_every_s: float = QUEUE_TICK_S,
 ) -> AsyncIterator[Running]:
     """The bot fetching updates (polling, or a webhook server), plus result delivery."""
     check_settings(settings)
@@ -107,7 +109,8 @@ async def running(
         stack.push_async_callback(app.stop)
         sink = TelegramSink(app.bot, storage, state, edit_interval_s=edit_interval_s,
                             upload_limit_bytes=settings.telegram_upload_limit_mb * 1_000_000)
-        await stack.enter_async_context(_pumps(storage, settings.bot_id, sink))
+        await stack.enter_async_context(
+            _pumps(service, settings.bot_id, sink, queue_every_s))
         url = ""
         if settings.telegram_webhook_url:
             port = settings.telegram_webhook_port if webhook_port is None else webhook_port
@@ -123,11 +126,14 @@ async def running(
 
 
 @contextlib.asynccontextmanager
-async def _pumps(storage: Storage, consumer: str, sink: TelegramSink) -> AsyncIterator[None]:
-    stop = asyncio.Event()
+async def _pumps(service: ClipService, consumer: str, sink: TelegramSink,
+                 queue_every_s: float) -> AsyncIterator[None]:
+    storage, stop = service.storage, asyncio.Event()
     workers = [
         asyncio.create_task(ResultPump(storage, PLATFORM, consumer, sink).run(stop)),
         asyncio.create_task(follow_progress(storage, PLATFORM, sink, stop)),
+        asyncio.create_task(
+            follow_queue(storage, PLATFORM, sink, stop, service.eta, queue_every_s)),
     ]
     try:
         yield

@@ -21,6 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bots.core import render
 from bots.core.delivery import Progress
 from bots.core.throttle import EditThrottle
+from bots.core.waiting import QueuePlace
 from bots.telegram.buttons import again_keyboard, cancel_keyboard
 from bots.telegram.parse import retry_seconds
 from bots.telegram.state import TelegramState
@@ -136,11 +137,18 @@ class TelegramSink:
         self.throttle.forget(job.id)
 
     async def on_progress(self, progress: Progress) -> None:
-        """Edit the status message, at most every interval, only on change, never in a
-        chat where Telegram told us to wait (best effort: a missed edit costs nothing)."""
         job = await self.storage.jobs.get(progress.job_id)
         if job is None or job.state.final:
             return
+        await self._edit_progress(job, render.progress(job.request.locale, progress))
+
+    async def on_queue_place(self, job: JobRecord, place: QueuePlace) -> None:
+        await self._edit_progress(
+            job, render.queued(job.request.locale, place.position, place.eta_s))
+
+    async def _edit_progress(self, job: JobRecord, text: str) -> None:
+        """Edit the status message, at most every interval, only on change, never in a
+        chat where Telegram told us to wait (best effort: a missed edit costs nothing)."""
         message_id = await self.state.status_message(job.id)
         if message_id is None:
             return
@@ -148,7 +156,6 @@ class TelegramSink:
         now = time.monotonic()
         if now < self._quiet_until.get(chat, 0.0):
             return
-        text = render.progress(locale, progress)
         if not self.throttle.should_edit(job.id, text, now):
             return
         try:

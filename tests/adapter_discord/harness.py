@@ -45,7 +45,8 @@ async def running_bot(
     stop = asyncio.Event()
     sessions = fake.sessions
     task = asyncio.create_task(run(settings, storage, service, stop,
-                                   edit_interval_s=edit_interval_s, poll_s=0.1))
+                                   edit_interval_s=edit_interval_s, poll_s=0.1,
+                                   queue_every_s=0.2))
     try:
         await until_ready(fake, task, sessions + 1)
         yield service

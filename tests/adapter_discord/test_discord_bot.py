@@ -214,6 +214,30 @@ async def test_cancel_button_cancels_a_queued_job_without_charge(
         assert quota.used_clips == 0 and quota.inflight == 0
 
 
+async def test_status_embed_follows_the_queue_while_waiting(
+    fake: FakeDiscord, storage: Storage, redis_url: str, idle_engine: str
+) -> None:
+    # An engine is online but takes nothing: both jobs wait, the second behind the first.
+    other = "700000000000000077"
+    async with running_bot(fake, storage, redis_url):
+        first = await fake.interact(slash(fake, "video", {"prompt": "a slow train"}))
+        await fake.wait_for(lambda: edits(fake, first["token"]))
+        second = await fake.interact(
+            slash(fake, "video", {"prompt": "un tren lento"}, user_id=other, locale="es-ES"))
+        [status] = await fake.wait_for(lambda: edits(fake, second["token"]))
+        assert t("es", "ack_queued", position=2, eta="X").split("X")[0] in embed_text(status)
+        await asyncio.sleep(0.6)  # the queue is looked at (every 0.2 s here): nothing moved
+        assert len(edits(fake, second["token"])) == 1
+
+        await fake.interact(slash(fake, "cancel", {}))
+        now_first = t("es", "ack_queued", position=1, eta="X").split("X")[0]
+        moved = await fake.wait_for(
+            lambda: (e := edits(fake, second["token"])) and now_first in embed_text(e[-1]) and e)
+        assert re.search(r"<t:\d+:R>", embed_text(moved[-1]))  # a fresh countdown
+        [job] = await jobs_of(storage, other)
+        assert custom_ids(moved[-1].payload) == [f"clip:cancel:{job.id}"]
+
+
 async def test_job_outliving_the_token_is_posted_in_the_channel(
     fake: FakeDiscord, storage: Storage, redis_url: str, preview_generator: object
 ) -> None:

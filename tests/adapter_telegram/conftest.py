@@ -20,6 +20,7 @@ WEBHOOK_SECRET = "s3cret-Token_0123456789"
 ADMIN_ID = 999
 # Tests edit faster than production (4 s) and the fake allows fewer edits than that.
 EDIT_INTERVAL_S = 0.25
+QUEUE_EVERY_S = 0.2  # how often queue places are looked at (10 s in production)
 
 
 @pytest.fixture
@@ -50,7 +51,8 @@ def settings(redis_url: str, prefix: str, api: FakeBotApi) -> Settings:
 def bot_running(settings: Settings, storage: Storage
                 ) -> contextlib.AbstractAsyncContextManager[Running]:
     return running(settings, storage, webhook_host="127.0.0.1", webhook_port=0,
-                   edit_interval_s=EDIT_INTERVAL_S, poll_timeout_s=1.0)
+                   edit_interval_s=EDIT_INTERVAL_S, poll_timeout_s=1.0,
+                   queue_every_s=QUEUE_EVERY_S)
 
 
 @pytest.fixture

@@ -205,3 +205,26 @@ async def test_user_who_blocked_the_bot_does_not_stall_delivery(
                       what="delivery to give up on a blocked chat")
     assert job.state is JobState.CANCELLED
     assert len(api.called("editMessageText")) == 1  # tried once, not again and again
+
+
+async def test_status_follows_the_queue_while_waiting(
+    api: FakeBotApi, bot: Running, storage: Storage, idle_engine: str
+) -> None:
+    """An engine that takes nothing: jobs wait. When the one ahead is cancelled, the next
+    user's status message says their new place instead of the number the ack gave."""
+    ahead, waiting = user(311), user(312, lang="es")
+    await api.inject(message("a red kite", sender=ahead))
+    await ack_of(api, 311)
+    await api.inject(message("una cometa roja", sender=waiting))
+    ack = await ack_of(api, 312)
+    assert "2" in ack["text"]
+    await asyncio.sleep(0.5)  # a few looks at the queue: nothing moved, nothing edited
+    assert api.sent_to(312)[0]["text"] == ack["text"]
+
+    await api.inject(message("/cancel", sender=ahead))
+    place = t("es", "progress_queued", position=1, eta="ETA").split("ETA")[0]
+    edited = await api.wait_for(
+        lambda: (m := api.sent_to(312)[0])["text"].startswith(place) and m, timeout=10)
+    assert edited["message_id"] == ack["message_id"]
+    [cancel] = buttons(edited)  # still cancellable while it waits
+    assert cancel.startswith("c:")
