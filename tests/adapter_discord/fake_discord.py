@@ -127,7 +127,7 @@ class FakeDiscord:
             await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
             return predicate()
 
-    async def wait_ready(self, sessions: int = 1, timeout: float = 10.0) -> None:
+    async def wait_ready(self, sessions: int = 1, timeout: float = 30.0) -> None:
         """Wait until the bot has identified ``sessions`` times in all."""
         await self.wait_for(lambda: self._ws is not None and self.sessions >= sessions, timeout)
 
