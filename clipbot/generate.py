@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 import time
 import uuid
+from pathlib import Path
 
-from bots.core.options import InputError, VideoOptions, parse_aspect, parse_seconds
+from bots.core.options import (
+    InputError,
+    VideoOptions,
+    clean_prompt,
+    parse_aspect,
+    parse_seconds,
+)
 from bots.core.service import ClipService, Refusal, Who
 from bots.i18n import duration, t
 from clipbot.settings import Settings
@@ -26,9 +34,24 @@ def cli_options(args: argparse.Namespace) -> VideoOptions:
         seconds=parse_seconds(str(args.seconds)),
         seed=None if args.seed is None else _int_in(str(args.seed), 0, 2**32 - 1, "bad_seed"),
         steps=None if args.steps is None else _int_in(str(args.steps), 1, 100, "bad_steps"),
-        negative=args.negative,
+        negative=None if args.negative is None else clean_prompt(args.negative),
         fast=args.fast,
     )
+
+
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the non-video flags, checked before anything is charged."""
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        return f"--timeout must be a positive number of seconds, not {args.timeout}"
+    out: Path = args.output
+    if out.is_dir():
+        return f"{out} is a folder; give a file name such as {out / 'clip.mp4'}"
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        return f"cannot write {out}"
+    return None
 
 
 async def generate(args: argparse.Namespace, settings: Settings, user: str) -> int:
@@ -37,6 +60,10 @@ async def generate(args: argparse.Namespace, settings: Settings, user: str) -> i
         defaults = cli_options(args)
     except InputError as exc:
         print(f"clipbot: {t(locale, exc.key, **exc.params)}", file=sys.stderr)
+        return 2
+    problem = usage_problem(args)
+    if problem is not None:
+        print(f"clipbot: {problem}", file=sys.stderr)
         return 2
     async with await open_storage(settings) as storage:
         service = ClipService(storage, core_config(settings))

@@ -45,6 +45,12 @@ def env(redis_url: str, prefix: str) -> dict[str, str]:
         (["generate", "kite", "--seed", "abc"], "whole number"),
         (["generate", "kite --colour red"], "--colour"),
         (["generate", "kite", "--frobnicate"], "unrecognized arguments"),
+        (["generate", "kite", "--no", "blur\x01"], "characters"),
+        (["generate", "kite", "--no", "x" * 2001], "too long"),
+        (["generate", "kite", "--timeout", "nan"], "--timeout"),
+        (["generate", "kite", "--timeout", "-1"], "--timeout"),
+        (["generate", "kite", "-o", "/nonexistent-dir/x.mp4"], "does not exist"),
+        (["generate", "kite", "-o", "/tmp"], "is a folder"),
         (["nonsense"], "invalid choice"),
     ],
 )
