@@ -22,6 +22,14 @@ Writes bench/results/load.json and prints a table.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path and bench/engine.py would
+# shadow the ``engine`` package: put the repository root there instead.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
 import argparse
 import asyncio
 import json
@@ -29,7 +37,6 @@ import os
 import platform
 import random
 import resource
-import sys
 import tempfile
 import time
 import uuid
@@ -37,7 +44,6 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bots.core.service import ClipService, CoreConfig, Submitted, Who
 from storage import QuotaLimits, Storage

@@ -17,15 +17,21 @@ Writes bench/results/load_telegram.json and prints a table.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path and bench/engine.py would
+# shadow the ``engine`` package: put the repository root there instead.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
 import argparse
 import asyncio
 import json
 import os
-import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from pathlib import Path
 from typing import Any
 
 from bench.load import HERE, LIMITS, Plan, make_plan, pct, preview_engine, quota_of

@@ -11,22 +11,28 @@ reader against Redis, one job at a time, and splits each job's life into:
   result   finish -> the bot's consumer group read returns the event
 
 Usage: .venv/bin/python -m bench.overhead [--jobs 200] [--redis URL]   (from the repo root;
-"python bench/overhead.py" would import bench/engine.py as "engine")
+``python bench/overhead.py`` works too)
 Writes bench/results/overhead.json.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path and bench/engine.py would
+# shadow the ``engine`` package: put the repository root there instead.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse
 import asyncio
 import json
 import platform
 import statistics
-import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
 from clipbot.media import encode_mp4, thumbnail_jpeg
 from engine.pipeline import VideoGenerator
