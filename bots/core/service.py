@@ -240,5 +240,10 @@ class ClipService:
         return await privacy.forget(self.storage.jobs, self.storage.clips, who.user)
 
     async def export(self, who: Who) -> dict[str, Any]:
-        """What is stored about the user (``/mydata``)."""
-        return await privacy.export(self.storage.jobs, who.user)
+        """What is stored about the user (``/mydata``), plus how long this deployment keeps
+        clips and job records (its configured TTLs), so the answer can say so."""
+        data = await privacy.export(self.storage.jobs, who.user)
+        retention = {"clip_ttl_s": getattr(self.storage.clips, "ttl_s", None),
+                     "record_ttl_s": self.storage.jobs.record_ttl_s}
+        data["retention"] = {k: v for k, v in retention.items() if v is not None}
+        return data
