@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -86,3 +87,22 @@ async def test_webhook_without_secret_does_not_start(
 def test_secret_check(given: str | None, ok: bool) -> None:
     assert secret_ok(given, WEBHOOK_SECRET) is ok
     assert not secret_ok(given, "")  # an empty expected secret never matches
+
+
+async def test_oversized_or_malformed_bodies_are_refused_and_the_bot_carries_on(
+        api: FakeBotApi, hooked: Running, storage: Storage) -> None:
+    headers = {"Content-Type": "application/json", SECRET_HEADER: WEBHOOK_SECRET}
+    huge = json.dumps({"update_id": 80, **message("x" * (2 * 1024 * 1024), sender=user(703))})
+    async with aiohttp.ClientSession() as http:
+        for body, status in ((huge, 413), ("{not json", 400), ("[1, 2]", 400),
+                             ('{"message": {}}', 400), (b"\xff\xfe\x00", 400)):
+            data = io.BytesIO(body.encode() if isinstance(body, str) else body)
+            async with http.post(hooked.webhook_url, data=data, headers=headers) as resp:
+                assert resp.status == status, (body[:20], resp.status)
+    assert await storage.jobs.queue_depth() == 0
+    assert not api.called("sendMessage")
+    # Still up: the next real update is handled.
+    update = {"update_id": 81, **message("a red kite over hills", sender=user(703))}
+    assert await post(hooked.webhook_url, update, WEBHOOK_SECRET) == 200
+    await api.wait_for(lambda: api.sent_to(703), timeout=10)
+    assert len(await storage.jobs.jobs_of("telegram:703")) == 1
