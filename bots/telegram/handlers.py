@@ -5,8 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram import (
+    Bot,
+    Document,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    PhotoSize,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bots.core import render
@@ -29,6 +39,8 @@ from bots.telegram.state import TelegramState
 log = logging.getLogger("clipbot.telegram")
 
 Command = Callable[[Who, Message, str], Awaitable[None]]
+# A photo sent "as a file" arrives as a document; these are the formats the core accepts.
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 class Handlers:
@@ -41,14 +53,15 @@ class Handlers:
         self.commands: dict[str, Command] = {
             "start": self._start, "help": self._help, "video": self._video,
             "quota": self._quota, "status": self._status, "cancel": self._cancel,
-            "lang": self._lang, "forget": self._forget,
+            "lang": self._lang, "forget": self._forget, "mydata": self._mydata,
             "grant": self._admin, "ban": self._admin, "stats": self._admin,
         }
 
     def install(self, app: Application) -> None:
         new = filters.UpdateType.MESSAGE
         app.add_handler(CallbackQueryHandler(self.on_button))
-        app.add_handler(MessageHandler(new & filters.PHOTO, self.on_photo))
+        app.add_handler(MessageHandler(new & (filters.PHOTO | filters.Document.IMAGE),
+                                       self.on_photo))
         app.add_handler(MessageHandler(new & filters.TEXT, self.on_text))
         app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE, self.on_other))
         app.add_error_handler(self.on_error)
@@ -85,18 +98,30 @@ class Handlers:
                 not target or addressed_to_us(target, self.bot.username, private=False))):
             return
         who = await self._who(update)
-        photo = message.photo[-1]  # Telegram lists sizes smallest first
-        refusal = await self.service.image_refusal(who, photo.file_size)
-        res: Submitted | Refusal
-        if refusal is not None:
-            res = refusal
-        else:
-            data = bytes(await (await photo.get_file()).download_as_bytearray())
+        # A photo, or one sent "as a file" (a document: full quality, any image type).
+        media: PhotoSize | Document | None = (
+            message.photo[-1] if message.photo else message.document)  # sizes: smallest first
+        if media is None or (isinstance(media, Document) and media.mime_type not in IMAGE_TYPES):
+            await self._say(who, message, t(who.locale, "image_bad"))
+            return
+        res: Submitted | Refusal | None = await self.service.image_refusal(who, media.file_size)
+        if res is None:
+            data = await self._download(media)
+            if data is None:
+                await self._say(who, message, t(who.locale, "image_bad"))
+                return
             res = await self.service.request_video(
                 who, caption, idem_key=message_key(who.chat_id, message.message_id),
                 reply={"message_id": message.message_id}, image=data,
             )
         await self._answer(who, message.message_id, res)
+
+    async def _download(self, media: PhotoSize | Document) -> bytes | None:
+        try:
+            return bytes(await (await media.get_file()).download_as_bytearray())
+        except TelegramError as exc:  # NetworkError, a vanished file, a file over 20 MB...
+            log.info("could not fetch the user's photo: %s", exc)
+            return None
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, voice notes... in a private chat: explain what we need."""
@@ -173,6 +198,18 @@ class Handlers:
         await self.service.forget(who)
         await self.state.forget(who.user_id)
         await self._say(who, message, t(who.locale, "forget_done"))
+
+    async def _mydata(self, who: Who, message: Message, _: str) -> None:
+        if message.chat.type != ChatType.PRIVATE:  # never show one person's data to a group
+            await self._say(who, message, t(who.locale, "mydata_private"))
+            return
+        data = await self.service.export(who)
+        out = render.mydata(who.locale, data)
+        await self._say(who, message, out.text)
+        if out.needs_file:
+            await self.bot.send_document(
+                who.chat_id, InputFile(render.mydata_json(data), filename=render.MYDATA_FILENAME),
+                caption=t(who.locale, "mydata_file"))
 
     async def _admin(self, who: Who, message: Message, args: str) -> None:
         name, _, _ = command_of(message.text or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bots.i18n import available, catalog, t
 
 # The command menu, in the order Telegram shows it.
-MENU = ("video", "help", "quota", "status", "cancel", "lang", "forget")
+MENU = ("video", "help", "quota", "status", "cancel", "lang", "mydata", "forget")
 
 
 def menu(lang: str) -> list[tuple[str, str]]:

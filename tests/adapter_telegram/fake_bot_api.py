@@ -60,6 +60,7 @@ class FakeBotApi:
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # live ones
     sent: list[dict[str, Any]] = field(default_factory=list)  # every message made, in order
     files: dict[str, bytes] = field(default_factory=dict)
+    lost: set[str] = field(default_factory=set)  # file ids getFile knows but downloads 404
     served: list[int] = field(default_factory=list)  # update ids handed out, repeats included
     rate_limited: list[Call] = field(default_factory=list)  # edits we answered with 429
     violations: list[Call] = field(default_factory=list)  # edits sent during a 429 wait
@@ -112,9 +113,13 @@ class FakeBotApi:
         """As if the bot died before confirming: unconfirmed updates are served again."""
         self._confirmed = 0
 
-    def add_file(self, data: bytes) -> str:
+    def add_file(self, data: bytes, *, lost: bool = False) -> str:
+        """A file a user sent; ``lost`` ones are listed by getFile but their download fails
+        (as when Telegram's file server errs or the file path has expired)."""
         file_id = f"file-{next(self._message_ids)}"
         self.files[file_id] = data
+        if lost:
+            self.lost.add(file_id)
         return file_id
 
     # ---- assertions -------------------------------------------------------------------
@@ -158,7 +163,8 @@ class FakeBotApi:
     async def _file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
-        data = self.files.get(request.match_info["path"].removeprefix("photos/"))
+        file_id = request.match_info["path"].removeprefix("photos/")
+        data = None if file_id in self.lost else self.files.get(file_id)
         return web.Response(status=404) if data is None else web.Response(body=data)
 
     async def _api_getme(self, call: Call) -> web.Response:
@@ -231,6 +237,21 @@ class FakeBotApi:
         if p.get("caption"):
             body["caption"] = p["caption"]
         return _ok(self._new_message(p, body))
+
+    async def _api_senddocument(self, call: Call) -> web.Response:
+        doc = call.files.get("document")
+        if doc is None:
+            return _error(400, "Bad Request: there is no document in the request")
+        if len(call.params.get("caption", "")) > 1024:
+            return _error(400, "Bad Request: message caption is too long")
+        file_id = f"doc-{next(self._message_ids)}"
+        self.files[file_id] = doc.data
+        body: dict[str, Any] = {"document": {
+            "file_id": file_id, "file_unique_id": file_id, "file_name": doc.filename,
+            "mime_type": doc.content_type, "file_size": len(doc.data)}}
+        if call.params.get("caption"):
+            body["caption"] = call.params["caption"]
+        return _ok(self._new_message(call.params, body))
 
     async def _api_getfile(self, call: Call) -> web.Response:
         file_id = call.params.get("file_id", "")

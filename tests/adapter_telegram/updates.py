@@ -40,6 +40,14 @@ def photo(caption: str, *, sender: dict[str, Any], file_id: str,
     return message(None, sender=sender, chat_id=chat_id, photo=sizes, caption=caption)
 
 
+def document(caption: str, *, sender: dict[str, Any], file_id: str, mime: str,
+             size: int = 1000, chat_id: int | None = None) -> dict[str, Any]:
+    """A file sent "as a file" (no compression), e.g. a full-quality photo."""
+    doc = {"file_id": file_id, "file_unique_id": file_id + "u", "file_name": "IMG_0001.jpg",
+           "mime_type": mime, "file_size": size}
+    return message(None, sender=sender, chat_id=chat_id, document=doc, caption=caption)
+
+
 def press(data: str, *, sender: dict[str, Any], on: dict[str, Any]) -> dict[str, Any]:
     """The user taps an inline button with ``data`` on our message ``on``."""
     return {"callback_query": {"id": f"cq-{next(_ids)}", "from": sender, "message": on,
