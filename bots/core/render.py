@@ -16,6 +16,7 @@ from storage import JobRecord, JobState, QuotaView
 MYDATA_JOBS = 10  # jobs listed in the /mydata text; the JSON file has every one
 MYDATA_PROMPT = 80  # characters of each prompt shown in the text
 MYDATA_FILENAME = "mydata.json"
+MYDATA_CHARS = 3500  # under Telegram's and WhatsApp's 4096 characters per message
 _STATES = frozenset(s.value for s in JobState)
 _LIMITS = ("daily_clips", "daily_gpu_s", "max_inflight")
 
@@ -97,8 +98,18 @@ class DataText:
         return self.left_out > 0 or self.shortened
 
 
-def mydata(locale: str, data: Mapping[str, Any], *, max_jobs: int = MYDATA_JOBS) -> DataText:
-    """A short, readable summary of ``ClipService.export``: only what the export holds."""
+def mydata(locale: str, data: Mapping[str, Any], *, max_jobs: int = MYDATA_JOBS,
+           max_chars: int = MYDATA_CHARS) -> DataText:
+    """A short, readable summary of ``ClipService.export``: only what the export holds.
+    Lists at most ``max_jobs`` jobs, fewer when the text would pass ``max_chars``."""
+    out = _mydata(locale, data, max_jobs)
+    while len(out.text) > max_chars and max_jobs > 0:
+        max_jobs -= 1
+        out = _mydata(locale, data, max_jobs)
+    return out
+
+
+def _mydata(locale: str, data: Mapping[str, Any], max_jobs: int) -> DataText:
     lines = [t(locale, "mydata_title", user=data.get("user", ""))]
     jobs = list(data.get("jobs") or [])
     shortened = False

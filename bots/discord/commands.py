@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 
 import discord
@@ -25,6 +26,8 @@ from bots.i18n import DEFAULT, duration, t
 MAX_SEED = 2**32 - 1
 AUTOCOMPLETE_MAX = 100
 AUTOCOMPLETE_CHOICES = 25
+DISCORD_TEXT = 2000  # characters in one message
+FILE_NOTE = 200  # room left for the line that points at the attached file
 
 
 def _s(key: str) -> app_commands.locale_str:
@@ -138,6 +141,22 @@ async def forget(interaction: discord.Interaction) -> None:
         await flows.answer_private(interaction, t(who.locale, "forget_done"))
 
 
+@app_commands.command(name="mydata", description=_s("dc_cmd_mydata"))
+async def mydata(interaction: discord.Interaction) -> None:
+    """What is stored about the caller, privately; the whole export as a JSON file when the
+    text can't hold it all."""
+    who = flows.who_of(interaction)
+    if not await flows.defer_private(interaction):
+        return
+    data = await deps_of(interaction).service.export(who)
+    out = render.mydata(who.locale, data, max_chars=DISCORD_TEXT - FILE_NOTE)
+    if not out.needs_file:
+        await flows.answer_private(interaction, out.text)
+        return
+    file = discord.File(io.BytesIO(render.mydata_json(data)), filename=render.MYDATA_FILENAME)
+    await flows.answer_private(interaction, f"{out.text}\n{t(who.locale, 'mydata_file')}", file)
+
+
 async def _admin(interaction: discord.Interaction) -> bool:
     """Defer privately; True when the caller is one of the operators (CLIPBOT_ADMIN_IDS)."""
     who = flows.who_of(interaction)
@@ -210,5 +229,5 @@ async def stats(interaction: discord.Interaction) -> None:
 
 
 COMMANDS: tuple[app_commands.Command | app_commands.Group, ...] = (
-    video, quota, status, cancel, forget, grant, ban, stats, settings.group,
+    video, quota, status, cancel, mydata, forget, grant, ban, stats, settings.group,
 )

@@ -74,10 +74,14 @@ async def defer_private(interaction: discord.Interaction) -> bool:
     return True
 
 
-async def answer_private(interaction: discord.Interaction, text: str) -> None:
-    """Replace a private deferred reply with ``text``."""
+async def answer_private(interaction: discord.Interaction, text: str,
+                         file: discord.File | None = None) -> None:
+    """Replace a private deferred reply with ``text`` (and ``file``, attached)."""
     try:
-        await interaction.edit_original_response(content=text)
+        if file is None:
+            await interaction.edit_original_response(content=text)
+        else:
+            await interaction.edit_original_response(content=text, attachments=[file])
     except discord.HTTPException as exc:
         log.warning("could not answer interaction %s: %s", interaction.id, exc)
 

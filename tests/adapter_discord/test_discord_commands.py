@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bots.core import render
@@ -17,6 +19,7 @@ DEFERRED_WITH_SOURCE, AUTOCOMPLETE_RESULT, EPHEMERAL = 5, 8, 64
 OPERATOR = "700000000000000099"
 MEMBER = "700000000000000055"
 LIMITS = QuotaLimits(daily_clips=7, daily_gpu_s=300.0)
+ROOMY = QuotaLimits(daily_gpu_s=10_000.0, max_inflight=5)
 
 
 async def private_answer(fake: FakeDiscord, payload: dict) -> str:
@@ -92,3 +95,45 @@ async def test_operator_commands_check_the_operator_list(
 
         stats = await private_answer(fake, slash(fake, "stats", user_id=OPERATOR))
         assert "0 waiting" in stats
+
+
+async def test_mydata_is_private_and_only_mine(
+    fake: FakeDiscord, storage: Storage, redis_url: str
+) -> None:
+    async with running_bot(fake, storage, redis_url, limits=ROOMY):
+        for prompt, user_id in (("a quiet harbour", USER), ("a lantern festival", USER),
+                                ("a member's secret garden", MEMBER)):
+            sent = await fake.interact(slash(fake, "video", {"prompt": prompt}, user_id=user_id))
+            await fake.wait_for(lambda s=sent: fake.find("edit_message", s["token"]))
+
+        payload = slash(fake, "mydata", locale="pt-BR")
+        text = await private_answer(fake, payload)
+        assert text.startswith(t("pt", "mydata_title", user=f"discord:{USER}"))
+        assert "a quiet harbour" in text and "a lantern festival" in text
+        assert "secret garden" not in text and MEMBER not in text
+        [answer] = fake.find("edit_message", payload["token"])
+        assert answer.files == []  # short: the text is all of it
+
+        done = await private_answer(fake, slash(fake, "forget"))
+        assert done == t("en", "forget_done")
+        after = await private_answer(fake, slash(fake, "mydata"))
+        assert t("en", "mydata_no_jobs") in after and "harbour" not in after
+        assert "Usage counters for" in after  # anonymous numbers, kept so quotas hold
+
+
+async def test_long_mydata_comes_with_a_private_json_file(
+    fake: FakeDiscord, storage: Storage, redis_url: str
+) -> None:
+    long_prompt = "an old tram crossing a bridge in the fog at dawn, " * 5
+    async with running_bot(fake, storage, redis_url, limits=ROOMY):
+        sent = await fake.interact(slash(fake, "video", {"prompt": long_prompt}))
+        await fake.wait_for(lambda: fake.find("edit_message", sent["token"]))
+        payload = slash(fake, "mydata")
+        text = await private_answer(fake, payload)
+    assert long_prompt.strip() not in text and text.endswith(t("en", "mydata_file"))
+    [answer] = fake.find("edit_message", payload["token"])
+    [upload] = answer.files
+    assert upload.filename == "mydata.json"
+    data = json.loads(upload.data)
+    assert data["user"] == f"discord:{USER}"
+    assert [j["prompt"] for j in data["jobs"]] == [long_prompt.strip()]

@@ -93,6 +93,16 @@ def test_long_lists_are_cut_and_say_how_many_were_left_out(
     assert (t("en", "mydata_more", count=left_out) in out.text) == bool(left_out)
 
 
+@pytest.mark.parametrize("max_chars", [700, 1900, render.MYDATA_CHARS])
+def test_text_fits_the_platforms_message_limit(max_chars: int) -> None:
+    data = FULL | {"jobs": [job("x" * 200, n=n) for n in range(30)]}
+    out = render.mydata("hi", data, max_chars=max_chars)
+    assert len(out.text) <= max_chars and out.needs_file
+    listed = out.text.count("•")
+    assert 0 < listed < 30 and out.left_out == 30 - listed
+    assert t("hi", "mydata_more", count=out.left_out) in out.text
+
+
 def test_a_long_prompt_is_cut_in_the_text_and_whole_in_the_file() -> None:
     prompt = "a lighthouse in a storm, " * 10
     data = export(jobs=[job(prompt)])
