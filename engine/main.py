@@ -14,12 +14,30 @@ from clipbot.metrics import health_endpoint, redis_ready
 from clipbot.settings import Settings
 from clipbot.wiring import open_storage
 from engine.worker import Worker, WorkerConfig
+from storage.clips import ClipStore
 
 log = logging.getLogger("clipbot.engine")
 
 
 def engine_id(settings: Settings) -> str:
     return settings.engine_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+def sweep_interval_s(clip_ttl_s: float) -> float:
+    """Every few minutes; often enough that a clip outlives its TTL by at most a quarter."""
+    return min(300.0, max(1.0, clip_ttl_s / 4))
+
+
+async def sweep_clips(clips: ClipStore, interval_s: float) -> None:
+    """Expire unread clips of a folder clip store (Redis expires its own); never fatal."""
+    while True:
+        try:
+            removed = await clips.sweep()
+            if removed:
+                log.info("removed %d expired clip files", removed)
+        except Exception:
+            log.exception("clip sweep failed; trying again in %.0f s", interval_s)
+        await asyncio.sleep(interval_s)
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
@@ -69,5 +87,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         preview = " (preview model: output is noise)" if generator.is_preview else ""
         print(f"engine {config.engine_id} ready: {generator.model_name} on "
               f"{generator.device}{preview}", flush=True)
-        await worker.run(stop)
+        sweeper = asyncio.create_task(
+            sweep_clips(storage.clips, sweep_interval_s(settings.clip_ttl_s))
+        )
+        try:
+            await worker.run(stop)
+        finally:
+            sweeper.cancel()
     return 0

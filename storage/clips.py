@@ -20,6 +20,7 @@ class ClipStore(Protocol):
     async def get(self, clip_id: str) -> bytes | None: ...
     async def thumb(self, clip_id: str) -> bytes | None: ...
     async def delete(self, clip_id: str) -> None: ...
+    async def sweep(self) -> int: ...
 
 
 def check_id(clip_id: str) -> str:
@@ -49,6 +50,10 @@ class RedisClipStore:
 
     async def delete(self, clip_id: str) -> None:
         await self.redis.delete(self.keys.clip(check_id(clip_id)), self.keys.thumb(clip_id))
+
+    async def sweep(self) -> int:
+        """Nothing to do: Redis expires clips itself."""
+        return 0
 
 
 class FolderClipStore:
@@ -90,9 +95,18 @@ class FolderClipStore:
         for ext in ("mp4", "jpg"):
             self._path(clip_id, ext).unlink(missing_ok=True)
 
-    def sweep(self) -> int:
+    async def sweep(self) -> int:
+        """Delete clips, thumbnails and stray partial writes older than the TTL."""
+        return await asyncio.to_thread(self._sweep)
+
+    def _sweep(self) -> int:
         cutoff = time.time() - self.ttl_s
-        old = [p for p in self.folder.glob("*.*") if p.stat().st_mtime < cutoff]
-        for p in old:
-            p.unlink(missing_ok=True)
-        return len(old)
+        removed = 0
+        for p in self.folder.glob("*.*"):
+            try:  # a reader may expire the same file at the same moment
+                if p.is_file() and p.stat().st_mtime < cutoff:
+                    p.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
