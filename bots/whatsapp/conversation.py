@@ -19,6 +19,8 @@ from bots.whatsapp.webhook import Inbound
 
 log = logging.getLogger("clipbot.whatsapp")
 PLATFORM = "whatsapp"
+# Meta takes text/plain documents but not application/json; the file is JSON all the same.
+MYDATA_MIME = "text/plain"
 
 
 class Conversation:
@@ -120,10 +122,28 @@ class Conversation:
             await self.service.forget(who)
             await self.state.forget(who.user_id)
             await self._say(who, t(who.locale, "forget_done"))
+        elif name == "mydata":
+            await self._mydata(who)
         elif name == "lang":
             await self._language(who, arg.strip())
         else:
             await self._say(who, t(who.locale, "unknown_command", command="/" + name[:30]))
+
+    async def _mydata(self, who: Who) -> None:
+        """The user's data as text; the whole export as a mydata.json document when the
+        text can't hold it all (the text says how many jobs it left out either way)."""
+        data = await self.service.export(who)
+        out = render.mydata(who.locale, data)
+        await self._say(who, out.text)
+        if not out.needs_file:
+            return
+        try:
+            media_id = await self.graph.upload(render.mydata_json(data), MYDATA_MIME,
+                                               render.MYDATA_FILENAME)
+            await self.graph.send_document(who.chat_id, media_id, render.MYDATA_FILENAME,
+                                           t(who.locale, "mydata_file"))
+        except (GraphError, aiohttp.ClientError) as exc:
+            log.warning("could not send mydata.json: %s", exc)
 
     async def _language(self, who: Who, arg: str) -> None:
         lang = normalize(arg) if arg else ""

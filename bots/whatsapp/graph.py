@@ -49,7 +49,8 @@ class GraphClient:
 
     # ---- messages ---------------------------------------------------------------------
     async def send(self, to: str, kind: str, body: dict[str, Any]) -> str:
-        """Send one message of ``kind`` ('text', 'video', 'interactive'); returns its wamid."""
+        """Send one message of ``kind`` ('text', 'video', 'document', 'interactive');
+        returns its wamid."""
         payload = {"messaging_product": "whatsapp", "recipient_type": "individual",
                    "to": to, "type": kind, kind: body}
         data = await self._post_json(f"{self.phone_number_id}/messages", payload)
@@ -61,6 +62,10 @@ class GraphClient:
 
     async def send_video(self, to: str, media_id: str, caption: str) -> str:
         return await self.send(to, "video", {"id": media_id, "caption": caption[:MAX_CAPTION]})
+
+    async def send_document(self, to: str, media_id: str, filename: str, caption: str) -> str:
+        return await self.send(to, "document", {"id": media_id, "filename": filename,
+                                                "caption": caption[:MAX_CAPTION]})
 
     async def send_buttons(self, to: str, text: str, buttons: list[tuple[str, str]]) -> str:
         """Up to three reply buttons as (id, title) under ``text``."""

@@ -165,6 +165,8 @@ def _check_message(body: dict[str, Any]) -> str:
         return "text.body is required"
     if kind == "video" and not (body["video"].get("id") or body["video"].get("link")):
         return "video.id or video.link is required"
+    if kind == "document":
+        return _check_document(body["document"])
     if kind == "interactive":
         inter = body["interactive"]
         buttons = inter.get("action", {}).get("buttons", [])
@@ -178,6 +180,14 @@ def _check_message(body: dict[str, Any]) -> str:
                 return "bad button id"
             if not reply.get("title") or len(reply["title"]) > 20:
                 return "button titles are 1-20 characters"
+    return ""
+
+
+def _check_document(doc: dict[str, Any]) -> str:
+    if not (doc.get("id") or doc.get("link")):
+        return "document.id or document.link is required"
+    if len(doc.get("caption", "")) > 1024:
+        return "document caption too long"
     return ""
 
 
