@@ -63,6 +63,9 @@ class Worker:
         # Stream entries this process is working on (generating or still storing).
         self._holding: set[str] = set()
         self.handled = 0
+        # Set by SIGTERM (the caller's stop event) or by an operator's drain request.
+        self._leaving = asyncio.Event()
+        self.drained = False
 
     @property
     def info(self) -> EngineInfo:
@@ -73,16 +76,20 @@ class Worker:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve jobs until ``stop`` is set, then finish (or hand back) the current one."""
+        """Serve jobs until ``stop`` is set or an operator drains this engine (``clipbot admin
+        drain-engine``), then finish (or hand back) the current one and leave."""
+        me = self.cfg.engine_id
+        await self.storage.engines.clear_drain(me)  # left by an earlier run under this id
         await self.storage.engines.beat(self.info)
+        relay = asyncio.create_task(self._relay(stop))
         beats = asyncio.create_task(self._heartbeats())
         try:
-            while not stop.is_set():
+            while not self._leaving.is_set():
                 got = await self._next()
                 if got is None:
                     continue
                 work = asyncio.create_task(self._guarded(*got))
-                stopper = asyncio.create_task(stop.wait())
+                stopper = asyncio.create_task(self._leaving.wait())
                 await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 stopper.cancel()
                 if not work.done():
@@ -90,9 +97,25 @@ class Worker:
             if self._tail is not None:
                 await self._tail
         finally:
+            relay.cancel()
             beats.cancel()
             with contextlib.suppress(*TRANSIENT):
-                await self.storage.engines.leave(self.cfg.engine_id)
+                await self.storage.engines.leave(me)
+        if self.drained:
+            log.info("engine %s drained: left the live engines after %d jobs; exiting",
+                     me, self.handled)
+
+    async def _relay(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._leaving.set()
+
+    def _begin_drain(self) -> None:
+        if not self.drained:
+            self.drained = True
+            log.info("engine %s: an operator asked it to drain; taking no new jobs%s",
+                     self.cfg.engine_id,
+                     f", finishing job {self.busy_job}" if self.busy_job else "")
+        self._leaving.set()
 
     async def _guarded(self, entry_id: str, job_id: str) -> None:
         """Run one job; if Redis drops out, leave the entry in our pending list: the next
@@ -111,6 +134,10 @@ class Worker:
     async def _next(self) -> tuple[str, str] | None:
         jobs = self.storage.jobs
         try:
+            # One EXISTS per read: a drain request is seen before taking another job.
+            if await self.storage.engines.drain_requested(self.cfg.engine_id):
+                self._begin_drain()
+                return None
             for entry_id, job_id in await jobs.read_own_pending(self.cfg.engine_id):
                 if entry_id not in self._holding:
                     return entry_id, job_id
@@ -137,7 +164,8 @@ class Worker:
         while True:
             await asyncio.sleep(self.cfg.heartbeat_ttl_s / 3)
             try:
-                await self.storage.engines.beat(self.info)
+                if await self.storage.engines.beat(self.info):
+                    self._begin_drain()
             except TRANSIENT as exc:
                 log.warning("heartbeat failed: %s", exc)
 

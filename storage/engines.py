@@ -9,6 +9,11 @@ from redis.asyncio import Redis
 
 from storage.keys import Keys
 from storage.models import EngineInfo
+from storage.scripts import source
+
+# A drain request outlives any sensible wait for the current job; an engine that restarts
+# under the same id clears a leftover one when it starts.
+DRAIN_TTL_MS = 3600_000
 
 
 class EngineRegistry:
@@ -16,19 +21,37 @@ class EngineRegistry:
         self.redis = redis
         self.keys = keys
         self.ttl_ms = ttl_ms
+        self._drain = redis.register_script(source("drain"))
 
-    async def beat(self, info: EngineInfo) -> None:
-        """Announce the engine and keep its heartbeat alive for ``ttl_ms``."""
+    async def beat(self, info: EngineInfo) -> bool:
+        """Announce the engine and keep its heartbeat alive for ``ttl_ms``.
+
+        Returns whether an operator asked this engine to drain (same round trip)."""
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self.keys.heartbeat(info.engine_id), info.busy_job or "-", px=self.ttl_ms)
             pipe.hset(self.keys.engines, info.engine_id, json.dumps(asdict(info)))
-            await pipe.execute()
+            pipe.exists(self.keys.drain(info.engine_id))
+            *_, draining = await pipe.execute()
+        return bool(draining)
 
     async def leave(self, engine_id: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(self.keys.heartbeat(engine_id))
             pipe.hdel(self.keys.engines, engine_id)
+            pipe.delete(self.keys.drain(engine_id))
             await pipe.execute()
+
+    async def request_drain(self, engine_id: str) -> str | None:
+        """Ask a live engine to drain. None (and nothing written) if no such engine is live;
+        else its heartbeat: '-' when idle, or the id of the job it is busy with."""
+        keys = [self.keys.heartbeat(engine_id), self.keys.drain(engine_id)]
+        return await self._drain(keys=keys, args=[DRAIN_TTL_MS])
+
+    async def drain_requested(self, engine_id: str) -> bool:
+        return bool(await self.redis.exists(self.keys.drain(engine_id)))
+
+    async def clear_drain(self, engine_id: str) -> None:
+        await self.redis.delete(self.keys.drain(engine_id))
 
     async def live(self) -> list[EngineInfo]:
         """Engines with a live heartbeat; forgets announcements of dead ones."""

@@ -87,6 +87,10 @@ class Keys:
     def heartbeat(self, engine_id: str) -> str:
         return self._k("engine", engine_id)
 
+    def drain(self, engine_id: str) -> str:
+        """Set (with a TTL) while an operator asks that engine to drain and exit."""
+        return self._k("drain", engine_id)
+
     @property
     def engines(self) -> str:
         """Hash engine id -> JSON info of engines that announced themselves."""
