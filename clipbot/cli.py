@@ -10,9 +10,17 @@ import os
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+from redis.exceptions import (
+    AuthenticationError,
+    AuthorizationError,
+    InvalidResponse,
+    RedisError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from clipbot.settings import Settings, load_settings
+from clipbot.settings import Settings, load_settings, settings_problem
 
 PLATFORMS = ("web", "telegram", "discord", "whatsapp")
 
@@ -45,17 +53,26 @@ def build_parser() -> argparse.ArgumentParser:
     asub = a.add_subparsers(dest="action", required=True)
     gr = asub.add_parser("grant", help="set a user's daily limits (user = platform:id)")
     gr.add_argument("user")
-    gr.add_argument("--clips", type=int)
-    gr.add_argument("--gpu-seconds", type=float)
-    gr.add_argument("--inflight", type=int)
+    # Checked by storage.grants (one line on stderr, exit 2), not by argparse.
+    gr.add_argument("--clips", help="clips per day, 0-100000")
+    gr.add_argument("--gpu-seconds", help="GPU-seconds per day, 0-10000000")
+    gr.add_argument("--inflight", help="unfinished jobs at once, 1-100")
     for name in ("ban", "unban", "usage", "jobs"):
         asub.add_parser(name).add_argument("user")
+    dr = asub.add_parser(
+        "drain-engine", help="let an engine finish its current job, take no more, and exit"
+    )
+    dr.add_argument("engine_id", help="as listed by `clipbot status`")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        print(f"clipbot: {settings_problem(exc)}", file=sys.stderr)
+        return 2
     if args.command in ("engine", "bots"):
         from clipbot.logs import LogOptions, settings_secrets, setup_logging
 
@@ -69,12 +86,35 @@ def main(argv: list[str] | None = None) -> int:
                             format="%(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(_dispatch(args, settings))
-    except RedisConnectionError:
-        print(f"clipbot: cannot reach Redis at {_redacted(settings.redis_url)}. "
-              "Start one or set CLIPBOT_REDIS_URL.", file=sys.stderr)
+    except RedisError as exc:
+        # Services keep the details in their log; interactive commands say one line.
+        service = args.command in ("engine", "bots")
+        logging.getLogger("clipbot").log(logging.ERROR if service else logging.DEBUG,
+                                         "redis error", exc_info=exc)
+        print(f"clipbot: {redis_problem(exc, _redacted(settings.redis_url))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def redis_problem(exc: RedisError, url: str) -> str:
+    """One line for an operator: what went wrong talking to Redis, without a traceback."""
+    if isinstance(exc, (AuthenticationError, AuthorizationError)):
+        return f"Redis at {url} refused the login ({_short(exc)}). Check CLIPBOT_REDIS_URL."
+    if isinstance(exc, RedisConnectionError) and "closed by server" in str(exc):
+        return (f"the service at {url} closed the connection without answering like Redis. "
+                "Check CLIPBOT_REDIS_URL.")
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+        return f"cannot reach Redis at {url}. Start one or set CLIPBOT_REDIS_URL."
+    if isinstance(exc, InvalidResponse):
+        return (f"the service at {url} does not answer like Redis "
+                f"({_short(exc)}). Check CLIPBOT_REDIS_URL.")
+    return f"Redis at {url} answered with an error: {type(exc).__name__}: {_short(exc)}"
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:160] + ("..." if len(text) > 160 else "")
 
 
 def _redacted(url: str) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from redis.connection import parse_url
 
 from storage.models import QuotaLimits
 
@@ -98,6 +99,15 @@ class Settings(BaseSettings):
     whatsapp_host: str = "0.0.0.0"
     whatsapp_port: int = 8090
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: str) -> str:
+        try:
+            parse_url(v)
+        except ValueError as exc:
+            raise ValueError(f"not a Redis URL ({exc}); e.g. redis://127.0.0.1:6379/0") from None
+        return v
+
     @field_validator("admin_ids", "discord_guild_ids", mode="before")
     @classmethod
     def _split_ids(cls, v: object) -> object:
@@ -117,3 +127,13 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """One line naming each bad setting and why, never its value (it may be a secret)."""
+    parts = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else ""
+        var = f"CLIPBOT_{name.upper()}" if name else "settings"
+        parts.append(f"{var}: {' '.join(err['msg'].removeprefix('Value error, ').split())}")
+    return "bad setting " + "; ".join(parts)

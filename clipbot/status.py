@@ -21,6 +21,8 @@ async def show_status(settings: Settings) -> int:
         print(f"engines: {len(engines)} live")
         for e in engines:
             busy = f"busy with {e.busy_job}" if e.busy_job else "idle"
+            if await s.engines.drain_requested(e.engine_id):
+                busy += ", draining (takes no new jobs, then exits)"
             note = " [preview model]" if e.preview else ""
             print(f"  {e.engine_id}  {e.model} on {e.device}{note}  {busy}")
         print(f"jobs done: {stats.get('done', 0)}, failed: {stats.get('failed', 0)}, "
