@@ -50,6 +50,7 @@ def create_app(settings: Settings, storage: Storage, service: ClipService) -> we
     r.add_post("/api/login", routes.login)
     r.add_post("/api/messages", routes.message)
     r.add_get("/api/history", routes.history)
+    r.add_get(routes.MYDATA_PATH, routes.mydata)
     r.add_get("/api/jobs/{job_id}", routes.job)
     r.add_post("/api/jobs/{job_id}/again", routes.again)
     r.add_post("/api/jobs/{job_id}/cancel", routes.cancel)

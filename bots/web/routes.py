@@ -35,6 +35,7 @@ from bots.web.views import JobUpdate, job_view
 
 HISTORY = 20
 LOGIN_FAIL_DELAY_S = 1.0  # slows down password guessing
+MYDATA_PATH = "/api/mydata"
 ASPECT_LABELS = {"16:9": "web_aspect_wide", "9:16": "web_aspect_tall", "1:1": "web_aspect_square"}
 
 
@@ -190,6 +191,16 @@ async def job(request: web.Request) -> web.Response:
                                       locale(request)))
 
 
+async def mydata(request: web.Request) -> web.Response:
+    """Everything stored about this browser's user, as a JSON file (their session only)."""
+    data = await ctx(request).service.export(who(request))
+    return web.Response(
+        body=render.mydata_json(data), content_type="application/json", charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{render.MYDATA_FILENAME}"',
+                 "Cache-Control": "no-store"},
+    )
+
+
 async def healthz(request: web.Request) -> web.Response:
     await ctx(request).storage.redis.ping()
     return web.Response(text="ok")
@@ -213,6 +224,11 @@ async def _command(request: web.Request, person: Who, text: str) -> dict[str, An
         reply = t(loc, "forget_done")
     elif name == "lang":
         return {"kind": "lang", "text": t(loc, "lang_choose")}
+    elif name == "mydata":
+        out = render.mydata(loc, await c.service.export(person))
+        link = {"href": MYDATA_PATH, "label": t(loc, "mydata_download"),
+                "filename": render.MYDATA_FILENAME}
+        return {"kind": "reply", "text": out.text, "link": link}
     else:
         reply = t(loc, "unknown_command", command="/" + name[:30])
     return {"kind": "reply", "text": reply}

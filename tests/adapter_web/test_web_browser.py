@@ -4,6 +4,7 @@ and watches the clip play. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -41,6 +42,18 @@ pytestmark = [
 
 @pytest.fixture
 async def site(storage: Storage, web_settings: Settings, engine) -> AsyncIterator[str]:
+    async for url in _serve(storage, web_settings):
+        yield url
+
+
+@pytest.fixture
+async def quiet_site(storage: Storage, web_settings: Settings) -> AsyncIterator[str]:
+    """The chat with no engine: jobs stay queued."""
+    async for url in _serve(storage, web_settings):
+        yield url
+
+
+async def _serve(storage: Storage, web_settings: Settings) -> AsyncIterator[str]:
     app = create_app(web_settings, storage, ClipService(storage, CoreConfig(limits=GENEROUS)))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -207,6 +220,42 @@ async def test_phone_attaches_a_photo_and_hears_the_servers_answer(site: str) ->
             assert layout["width"] == SMALL_PHONE["width"]
             assert layout["attachOnRight"] and layout["attachRight"] <= SMALL_PHONE["width"]
             await ar.screenshot(path=ARTIFACTS / "web-360-ar-photo.png")
+        finally:
+            await browser.close()
+    assert errors == []
+
+
+async def test_phone_asks_for_mydata_and_downloads_the_file(quiet_site: str) -> None:
+    from playwright.async_api import async_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            phone = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                              locale="en-US", accept_downloads=True)
+            page = await phone.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            await page.goto(quiet_site)
+            await page.fill("#input", "a paper boat on a puddle")
+            await page.click("#send")
+            await page.get_by_text(t("en", "ack_no_engine")).wait_for()
+            await page.fill("#input", "/mydata")
+            await page.click("#send")
+            link = page.get_by_role("link", name=t("en", "mydata_download"))
+            await link.wait_for()
+            bubble = page.locator(".msg.bot").last
+            assert "a paper boat on a puddle" in (await bubble.text_content() or "")
+            width = await page.evaluate("() => document.scrollingElement.scrollWidth")
+            assert width <= PHONE["width"]
+            await page.screenshot(path=ARTIFACTS / "web-390-mydata.png")
+            async with page.expect_download() as info:
+                await link.click()
+            download = await info.value
+            assert download.suggested_filename == "mydata.json"
+            data = json.loads(Path(await download.path()).read_text(encoding="utf-8"))
+            assert [j["prompt"] for j in data["jobs"]] == ["a paper boat on a puddle"]
         finally:
             await browser.close()
     assert errors == []

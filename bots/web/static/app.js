@@ -81,6 +81,15 @@
       return;
     }
     var bubble = addBot(d.text, d.kind === "refusal" ? "warn" : "");
+    if (d.link) {
+      // e.g. /mydata: the whole export, downloaded with this browser's session cookie.
+      var row = el("div", "actions");
+      var a = el("a", "btn", d.link.label);
+      a.href = d.link.href;
+      a.setAttribute("download", d.link.filename || "");
+      row.appendChild(a);
+      bubble.appendChild(row);
+    }
     if (d.kind === "ack" && d.job) {
       // Live updates can overtake this answer: keep the acknowledgement above its card.
       var card = state.jobs[d.job.id];
