@@ -16,8 +16,8 @@ one Redis write later): no sender can tell "sent, answer lost" from "not sent" w
 Telegram's help, so exactly one extra ``sendVideo`` is the honest outcome there. A kill
 after ``mark_sent`` but before the ack sends nothing again.
 
-The last test is ``xfail(strict=True)``: a bot killed after claiming a job's ack but before
-the ack reached Telegram leaves the user without one (docs/reliability.md, Known gaps).
+The last test kills a bot after it claimed a job's ack but before the ack reached Telegram:
+the restarted process takes the dead one's claim over and acknowledges the update.
 """
 
 from __future__ import annotations
@@ -320,10 +320,6 @@ async def test_bot_killed_during_delivery_restarted_bot_finishes_it(
     assert len(api.called("sendVideo")) == videos
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "a bot killed after claiming a job's ack (TelegramState.claim_ack) but before the ack "
-    "reached Telegram leaves the claim behind: the re-served update is taken for a "
-    "duplicate and the user is never acknowledged (docs/reliability.md, Known gaps)"))
 async def test_bot_killed_before_its_ack_reached_telegram_restarted_bot_acks(
     api: HoldingBotApi, bots: BotProcesses, storage: Storage,
 ) -> None:
