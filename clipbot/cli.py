@@ -20,7 +20,7 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from clipbot.settings import Settings, load_settings, settings_problem
+from clipbot.settings import Settings, load_settings, redis_url_problem, settings_problem
 
 PLATFORMS = ("web", "telegram", "discord", "whatsapp")
 
@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
     except ValidationError as exc:
         print(f"clipbot: {settings_problem(exc)}", file=sys.stderr)
+        return 2
+    if problem := redis_url_problem(settings.redis_url):
+        print(f"clipbot: {problem}", file=sys.stderr)
         return 2
     if args.command in ("engine", "bots"):
         from clipbot.logs import LogOptions, settings_secrets, setup_logging

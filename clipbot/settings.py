@@ -99,15 +99,6 @@ class Settings(BaseSettings):
     whatsapp_host: str = "0.0.0.0"
     whatsapp_port: int = 8090
 
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_url(cls, v: str) -> str:
-        try:
-            parse_url(v)
-        except ValueError as exc:
-            raise ValueError(f"not a Redis URL ({exc}); e.g. redis://127.0.0.1:6379/0") from None
-        return v
-
     @field_validator("admin_ids", "discord_guild_ids", mode="before")
     @classmethod
     def _split_ids(cls, v: object) -> object:
@@ -137,3 +128,13 @@ def settings_problem(exc: ValidationError) -> str:
         var = f"CLIPBOT_{name.upper()}" if name else "settings"
         parts.append(f"{var}: {' '.join(err['msg'].removeprefix('Value error, ').split())}")
     return "bad setting " + "; ".join(parts)
+
+
+def redis_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a Redis URL (checked by the CLI before it connects), or None."""
+    try:
+        parse_url(url)
+    except ValueError as exc:
+        return (f"bad setting CLIPBOT_REDIS_URL: not a Redis URL ({exc}); "
+                "e.g. redis://127.0.0.1:6379/0")
+    return None
