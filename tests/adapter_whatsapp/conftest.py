@@ -14,7 +14,7 @@ import pytest
 
 from bots.whatsapp.app import running
 from clipbot.settings import Settings
-from storage import Storage
+from storage import QuotaLimits, Storage
 from tests.adapter_whatsapp.fake_graph import FakeGraph
 from tests.adapter_whatsapp.payloads import PHONE_NUMBER_ID, signature
 
@@ -43,6 +43,11 @@ def make_settings(redis_url: str, prefix: str, graph_url: str, **over: Any) -> S
     }
     values.update(over)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def bot_limits() -> QuotaLimits:
+    """The quota limits ``make_settings`` gives the bot."""
+    return make_settings("redis://127.0.0.1:6379/0", "", "").limits
 
 
 @pytest.fixture

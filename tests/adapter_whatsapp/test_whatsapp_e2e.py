@@ -14,7 +14,7 @@ from bots.whatsapp.state import WINDOW_S
 from clipbot.media import probe_mp4
 from storage import JobRecord, Storage
 from tests.adapter_whatsapp import payloads as p
-from tests.adapter_whatsapp.conftest import Meta, make_settings
+from tests.adapter_whatsapp.conftest import Meta, bot_limits
 from tests.adapter_whatsapp.fake_graph import VIDEO_LIMIT, FakeGraph
 
 pytestmark = pytest.mark.slow
@@ -61,7 +61,7 @@ async def test_text_becomes_an_uploaded_h264_video_with_buttons(
     assert ids == [f"retry:{job.id}", f"vary:{job.id}"]
     # order the user sees: acknowledgement, clip, buttons
     assert [m["type"] for m in graph.to(USER)] == ["text", "video", "interactive"]
-    quota = await storage.accounts.quota(f"whatsapp:{USER}", make_settings("", "", "").limits)
+    quota = await storage.accounts.quota(f"whatsapp:{USER}", bot_limits())
     assert quota.used_clips == 1 and quota.inflight == 0
     # "typing…" on the user's message: once after the acknowledgement, again on progress
     typing = [r for r in graph.reads if r["message_id"] == "wamid.E2E1"]
@@ -90,8 +90,7 @@ async def test_result_after_the_24h_window_is_held_and_sent_on_next_message(
     assert graph.to(USER, "video") == []
     [media_id] = [m for m in graph.media if graph.media[m].mime == "video/mp4"]
     assert probe_mp4(graph.media[media_id].data).codec == "h264"
-    assert (await storage.accounts.quota(f"whatsapp:{USER}",
-                                         make_settings("", "", "").limits)).used_clips == 1
+    assert (await storage.accounts.quota(f"whatsapp:{USER}", bot_limits())).used_clips == 1
 
     assert await meta.post(p.text(USER, "wamid.NEW", "/quota")) == 200
     await graph.wait_for(lambda: graph.to(USER, "video"))

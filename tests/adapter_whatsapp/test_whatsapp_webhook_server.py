@@ -21,6 +21,7 @@ from tests.adapter_whatsapp.conftest import (
     VERIFY_TOKEN,
     VERSION,
     Meta,
+    bot_limits,
     make_settings,
 )
 from tests.adapter_whatsapp.fake_graph import FakeGraph
@@ -121,7 +122,7 @@ async def test_redelivered_message_makes_one_job_and_one_reply(
     await asyncio.sleep(0.3)
     assert len(await jobs_of(storage)) == 1
     assert len(graph.texts(USER)) == 1
-    quota = await storage.accounts.quota(f"whatsapp:{USER}", make_settings("", "", "").limits)
+    quota = await storage.accounts.quota(f"whatsapp:{USER}", bot_limits())
     assert quota.inflight == 1
 
 
@@ -141,8 +142,7 @@ async def test_bad_options_get_a_clear_answer_and_change_nothing(
     [text] = await graph.wait_for(lambda: graph.texts(USER))
     assert text == t("en", "bad_aspect", value="4:3", choices="16:9, 9:16, 1:1")
     assert await jobs_of(storage) == []
-    assert (await storage.accounts.quota(f"whatsapp:{USER}",
-                                         make_settings("", "", "").limits)).used_clips == 0
+    assert (await storage.accounts.quota(f"whatsapp:{USER}", bot_limits())).used_clips == 0
 
 
 async def test_image_without_image_engine_is_refused_politely(
