@@ -38,6 +38,7 @@ class FakeGraph:
     # Recipients whose 24-hour window Meta considers closed (error 131047).
     closed_windows: set[str] = field(default_factory=set)
     report_sizes: bool = True  # False: omit file_size, as a client must not rely on it
+    refused_uploads: set[str] = field(default_factory=set)  # MIME types uploads fail for
     url: str = ""
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -121,6 +122,8 @@ class FakeGraph:
                 fields[part.name] = await part.text()
         if fields.get("messaging_product") != "whatsapp" or file is None:
             return _error(400, 100, "messaging_product and file are required")
+        if file.mime in self.refused_uploads:
+            return _error(400, 131053, f"Media upload error: {file.mime} refused")
         if file.mime == "video/mp4" and len(file.data) > VIDEO_LIMIT:
             return _error(400, 131053, "Media upload error: file too large")
         media_id = str(700000 + next(self._ids))

@@ -4,6 +4,9 @@ mydata.json document when the text can't hold it all (fake Graph API, real Redis
 from __future__ import annotations
 
 import json
+import logging
+
+import pytest
 
 from bots.i18n import t
 from storage import Storage
@@ -71,3 +74,18 @@ async def test_after_forget_mydata_shows_only_anonymous_counters(
     assert t("en", "mydata_no_jobs") in text
     assert "paper boat" not in text and "heron" not in text
     assert "Usage counters for" in text
+
+
+async def test_when_the_file_cannot_be_sent_the_text_still_arrives(
+        meta: Meta, storage: Storage, graph: FakeGraph, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="clipbot.whatsapp")
+    graph.refused_uploads.add("text/plain")
+    await say(meta, graph, USER, "wamid.U1", LONG_PROMPT)
+    text = await mydata(meta, graph, USER, "wamid.U2")
+    assert LONG_PROMPT[:40] in text and LONG_PROMPT.strip() not in text  # cut, with "…"
+    assert graph.to(USER, "document") == []
+    # Nothing broke: the next message is answered as usual, and the failure was expected.
+    assert (await say(meta, graph, USER, "wamid.U3", "/help"))[-1] == t("en", "help")
+    assert any(r.getMessage().startswith("could not send mydata.json") for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
