@@ -5,26 +5,18 @@ Every refusal is one line on stderr, no traceback, and nothing written to Redis.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 
 import pytest
 import redis
 
+from tests.cli.cli_run import clipbot
+
 pytestmark = pytest.mark.slow
 
-
-def clipbot(
-    args: list[str], env: dict[str, str], timeout: float = 60
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "clipbot.cli", *args], env=env, capture_output=True,
-        text=True, timeout=timeout,
-    )
 
 
 def one_line(out: subprocess.CompletedProcess) -> str:
@@ -33,13 +25,6 @@ def one_line(out: subprocess.CompletedProcess) -> str:
     assert len(lines) == 1, out.stderr
     return lines[0]
 
-
-@pytest.fixture
-def env(redis_url: str, prefix: str) -> dict[str, str]:
-    e = dict(os.environ)
-    e.update(CLIPBOT_REDIS_URL=redis_url, CLIPBOT_REDIS_PREFIX=prefix, LANG="C.UTF-8",
-             CLIPBOT_LOG_LEVEL="WARNING")
-    return e
 
 
 def keys_of(redis_url: str, prefix: str) -> list[bytes]:

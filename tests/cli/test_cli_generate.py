@@ -5,32 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from clipbot.media import probe_mp4
 from storage import Storage
+from tests.cli.cli_run import clipbot
 from tests.engine_runtime.procs import engine_env, start_engine
-
-
-def clipbot(
-    args: list[str], env: dict[str, str], timeout: float = 120
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "clipbot.cli", *args], env=env, capture_output=True,
-        text=True, timeout=timeout,
-    )
-
-
-@pytest.fixture
-def env(redis_url: str, prefix: str) -> dict[str, str]:
-    e = dict(os.environ)
-    e.update(CLIPBOT_REDIS_URL=redis_url, CLIPBOT_REDIS_PREFIX=prefix, LANG="C.UTF-8",
-             CLIPBOT_LOG_LEVEL="WARNING")
-    return e
 
 
 @pytest.mark.parametrize(
