@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from engine.worker import Worker, WorkerConfig
-from storage import Accepted, JobRequest, JobState, QuotaLimits, Storage
+from storage import JobState, Storage
+from tests.engine_runtime.job_helpers import LIMITS, submit, wait_for
 from tests.engine_runtime.procs import engine_env
 
 pytestmark = pytest.mark.slow
-LIMITS = QuotaLimits(daily_gpu_s=1000, daily_clips=50, max_inflight=10, max_queue=100)
 
 class Gated:
     """The preview generator, held after its first denoising step until ``gate`` is set (or
@@ -92,24 +92,6 @@ async def clipbot(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def submit(storage: Storage, key: str, **kw: object) -> str:
-    fields = {"platform": "cli", "user_id": "u", "chat_id": "c", "prompt": "a red kite",
-              "seed": 3, "aspect": "9:16", "seconds": 1}
-    fields.update(kw)
-    res = await storage.jobs.submit(JobRequest(**fields), cost=1.0, limits=LIMITS, idem_key=key)
-    assert isinstance(res, Accepted)
-    return res.job_id
-
-
-async def wait_for(storage: Storage, job_id: str, pred, timeout: float = 90.0):
-    async def poll():
-        while True:
-            job = await storage.jobs.get(job_id)
-            if job is not None and pred(job):
-                return job
-            await asyncio.sleep(0.05)
-
-    return await asyncio.wait_for(poll(), timeout)
 
 
 async def live_ids(storage: Storage) -> set[str]:

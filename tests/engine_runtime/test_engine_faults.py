@@ -8,6 +8,7 @@ import signal
 import pytest
 
 from storage import Accepted, JobRequest, JobState, QuotaLimits, Storage
+from tests.engine_runtime.job_helpers import wait_for
 from tests.engine_runtime.procs import engine_env, start_engine
 
 pytestmark = pytest.mark.slow
@@ -21,16 +22,6 @@ async def submit_long(storage: Storage) -> str:
     assert isinstance(res, Accepted)
     return res.job_id
 
-
-async def wait_for(storage: Storage, job_id: str, pred, timeout: float = 90.0):
-    async def poll():
-        while True:
-            job = await storage.jobs.get(job_id)
-            if job is not None and pred(job):
-                return job
-            await asyncio.sleep(0.05)
-
-    return await asyncio.wait_for(poll(), timeout)
 
 
 async def test_sigkill_mid_denoise_then_another_engine_finishes_once(

@@ -7,19 +7,11 @@ import asyncio
 import pytest
 
 from clipbot.media import probe_mp4
-from storage import Accepted, JobRequest, JobState, QuotaLimits, Storage
+from storage import JobState, Storage
+from tests.engine_runtime.job_helpers import LIMITS, submit
 
 pytestmark = pytest.mark.slow
-LIMITS = QuotaLimits(daily_gpu_s=1000, daily_clips=50, max_inflight=10, max_queue=100)
 
-
-async def submit(storage: Storage, key: str, **kw: object) -> str:
-    fields = {"platform": "cli", "user_id": "u", "chat_id": "c", "prompt": "a red kite",
-              "seed": 3, "aspect": "9:16", "seconds": 1}
-    fields.update(kw)
-    res = await storage.jobs.submit(JobRequest(**fields), cost=1.0, limits=LIMITS, idem_key=key)
-    assert isinstance(res, Accepted)
-    return res.job_id
 
 
 async def wait_final(storage: Storage, job_id: str, timeout: float = 60.0):
