@@ -84,3 +84,30 @@ async def engine_running(storage: Storage, generator: Any) -> AsyncIterator[Any]
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+
+
+# Interaction response types and the message flag the tests look for.
+MESSAGE_WITH_SOURCE, DEFERRED_WITH_SOURCE, EPHEMERAL = 4, 5, 64
+
+
+async def private_answer(fake: FakeDiscord, payload: dict[str, Any]) -> str:
+    """The interaction was deferred privately at once, then answered; return the text."""
+    await fake.interact(payload)
+    token = payload["token"]
+    [answer] = await fake.wait_for(lambda: fake.find("edit_message", token))
+    [callback] = fake.find("callback", token)
+    assert callback.payload["type"] == DEFERRED_WITH_SOURCE
+    assert callback.payload["data"]["flags"] & EPHEMERAL
+    assert callback.at <= answer.at
+    return answer.payload["content"]
+
+
+async def immediate_refusal(fake: FakeDiscord, payload: dict[str, Any]) -> str:
+    """The interaction was answered at once, privately, and nothing else happened."""
+    await fake.interact(payload)
+    token = payload["token"]
+    [answer] = await fake.wait_for(lambda: fake.find("callback", token))
+    assert answer.payload["type"] == MESSAGE_WITH_SOURCE
+    assert answer.payload["data"]["flags"] & EPHEMERAL
+    assert not fake.find("edit_message", token) and not fake.find("followup", token)
+    return answer.payload["data"]["content"]

@@ -11,27 +11,20 @@ from bots.core.service import Who
 from bots.i18n import t
 from storage import QuotaLimits, Storage
 from tests.adapter_discord.fake_discord import FakeDiscord
-from tests.adapter_discord.harness import running_bot
+from tests.adapter_discord.harness import (
+    EPHEMERAL,
+    private_answer,
+    running_bot,
+)
 from tests.adapter_discord.payloads import USER, slash
 
 pytestmark = pytest.mark.slow
-DEFERRED_WITH_SOURCE, AUTOCOMPLETE_RESULT, EPHEMERAL = 5, 8, 64
+AUTOCOMPLETE_RESULT = 8
 OPERATOR = "700000000000000099"
 MEMBER = "700000000000000055"
 LIMITS = QuotaLimits(daily_clips=7, daily_gpu_s=300.0)
 ROOMY = QuotaLimits(daily_gpu_s=10_000.0, max_inflight=5)
 
-
-async def private_answer(fake: FakeDiscord, payload: dict) -> str:
-    """The interaction was deferred privately at once, then answered; return the text."""
-    await fake.interact(payload)
-    token = payload["token"]
-    [answer] = await fake.wait_for(lambda: fake.find("edit_message", token))
-    [callback] = fake.find("callback", token)
-    assert callback.payload["type"] == DEFERRED_WITH_SOURCE
-    assert callback.payload["data"]["flags"] & EPHEMERAL
-    assert callback.at <= answer.at
-    return answer.payload["content"]
 
 
 async def test_quota_answers_privately_in_the_users_language(

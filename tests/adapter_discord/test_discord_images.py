@@ -15,11 +15,15 @@ from bots.i18n import t
 from storage import QuotaLimits, Storage
 from storage.models import EngineInfo
 from tests.adapter_discord.fake_discord import FakeDiscord
-from tests.adapter_discord.harness import running_bot
+from tests.adapter_discord.harness import (
+    DEFERRED_WITH_SOURCE,
+    EPHEMERAL,
+    immediate_refusal,
+    running_bot,
+)
 from tests.adapter_discord.payloads import USER, slash
 
 pytestmark = pytest.mark.slow
-MESSAGE, DEFERRED_WITH_SOURCE, EPHEMERAL = 4, 5, 64
 
 
 def png(width: int = 64, height: int = 48) -> bytes:
@@ -38,13 +42,6 @@ def video_with(fake: FakeDiscord, attachment: dict[str, Any], **kw: Any) -> dict
                  attachments={"image": attachment}, **kw)
 
 
-async def private_refusal_before_defer(fake: FakeDiscord, payload: dict[str, Any]) -> str:
-    await fake.interact(payload)
-    [callback] = await fake.wait_for(lambda: fake.find("callback", payload["token"]))
-    assert callback.payload["type"] == MESSAGE  # answered at once, nothing deferred
-    assert callback.payload["data"]["flags"] & EPHEMERAL
-    return callback.payload["data"]["content"]
-
 
 async def nothing_charged(storage: Storage) -> None:
     assert await storage.jobs.jobs_of(f"discord:{USER}", 10) == []
@@ -57,7 +54,7 @@ async def test_photo_without_an_image_engine_is_refused_privately_and_never_fetc
     fake: FakeDiscord, storage: Storage, redis_url: str
 ) -> None:
     async with running_bot(fake, storage, redis_url):
-        text = await private_refusal_before_defer(
+        text = await immediate_refusal(
             fake, video_with(fake, fake.host_attachment(png()), locale="es-ES"))
     assert text == t("es", "image_unsupported")
     assert fake.downloads == 0
@@ -88,7 +85,7 @@ async def test_too_large_broken_or_vanished_photos_are_refused_and_nothing_is_qu
     async with running_bot(fake, storage, redis_url):
         # Declared larger than the limit: refused from the size alone, never downloaded.
         big = fake.host_attachment(png(), size=MAX_BYTES + 1)
-        text = await private_refusal_before_defer(fake, video_with(fake, big, locale="fr"))
+        text = await immediate_refusal(fake, video_with(fake, big, locale="fr"))
         assert text == t("fr", "image_too_big", max_mb=MAX_BYTES // 2**20,
                          max_mp=MAX_PIXELS // 10**6)
         assert fake.downloads == 0

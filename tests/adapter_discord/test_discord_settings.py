@@ -9,11 +9,15 @@ from bots.core.moderation import Rules
 from bots.i18n import t
 from storage import GuildSettings, QuotaLimits, Storage
 from tests.adapter_discord.fake_discord import Call, FakeDiscord
-from tests.adapter_discord.harness import running_bot
+from tests.adapter_discord.harness import (
+    EPHEMERAL,
+    immediate_refusal,
+    private_answer,
+    running_bot,
+)
 from tests.adapter_discord.payloads import CHANNEL, GUILD, USER, click, slash
 
 pytestmark = pytest.mark.slow
-MESSAGE_WITH_SOURCE, DEFERRED_WITH_SOURCE, EPHEMERAL = 4, 5, 64
 ALLOWED = "700000000000000077"
 CATEGORY = "700000000000000078"
 OTHER_USER = "700000000000000055"
@@ -29,25 +33,6 @@ def head(locale: str, key: str, **params: object) -> str:
     return t(locale, key, **params, reset="\0").split("\0")[0]
 
 
-async def immediate_refusal(fake: FakeDiscord, payload: dict) -> str:
-    """The interaction was answered at once, privately, and nothing else happened."""
-    await fake.interact(payload)
-    token = payload["token"]
-    [answer] = await fake.wait_for(lambda: fake.find("callback", token))
-    assert answer.payload["type"] == MESSAGE_WITH_SOURCE
-    assert answer.payload["data"]["flags"] & EPHEMERAL
-    assert not fake.find("edit_message", token) and not fake.find("followup", token)
-    return answer.payload["data"]["content"]
-
-
-async def private_answer(fake: FakeDiscord, payload: dict) -> str:
-    await fake.interact(payload)
-    token = payload["token"]
-    [answer] = await fake.wait_for(lambda: fake.find("edit_message", token))
-    [callback] = fake.find("callback", token)
-    assert callback.payload["type"] == DEFERRED_WITH_SOURCE
-    assert callback.payload["data"]["flags"] & EPHEMERAL
-    return answer.payload["content"]
 
 
 async def queued(fake: FakeDiscord, payload: dict) -> Call:
