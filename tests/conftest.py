@@ -103,3 +103,12 @@ async def idle_engine(storage: Storage) -> AsyncIterator[str]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+@pytest.fixture
+def env(redis_url: str, prefix: str) -> dict[str, str]:
+    """The environment a real ``clipbot`` process runs with in a test: our Redis, our prefix."""
+    e = dict(os.environ)
+    e.update(CLIPBOT_REDIS_URL=redis_url, CLIPBOT_REDIS_PREFIX=prefix, LANG="C.UTF-8",
+             CLIPBOT_LOG_LEVEL="WARNING")
+    return e

@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -64,6 +65,17 @@ async def _serve(storage: Storage, web_settings: Settings) -> AsyncIterator[str]
     await runner.cleanup()
 
 
+async def arabic_small_phone(browser: Any, site: str, errors: list[str]) -> Any:
+    """The chat open in Arabic on a 360 px phone, page errors collected into ``errors``."""
+    small = await browser.new_context(viewport=SMALL_PHONE, is_mobile=True, has_touch=True,
+                                      locale="ar-EG",
+                                      extra_http_headers={"Accept-Language": "ar"})
+    page = await small.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(site)
+    return page
+
+
 async def test_phone_types_a_prompt_and_the_clip_plays(site: str) -> None:
     from playwright.async_api import async_playwright
 
@@ -111,12 +123,7 @@ async def test_phone_types_a_prompt_and_the_clip_plays(site: str) -> None:
             await page.screenshot(path=ARTIFACTS / "web-390-clip.png")
 
             # Arabic on a small phone: right-to-left, nothing wider than the screen.
-            small = await browser.new_context(viewport=SMALL_PHONE, is_mobile=True,
-                                              has_touch=True, locale="ar-EG",
-                                              extra_http_headers={"Accept-Language": "ar"})
-            ar = await small.new_page()
-            ar.on("pageerror", lambda exc: errors.append(str(exc)))
-            await ar.goto(site)
+            ar = await arabic_small_phone(browser, site, errors)
             await ar.get_by_text(t("ar", "welcome")[:10]).first.wait_for()
             layout = await ar.evaluate(
                 "() => ({dir: document.documentElement.dir,"
@@ -200,12 +207,7 @@ async def test_phone_attaches_a_photo_and_hears_the_servers_answer(site: str) ->
             await page.screenshot(path=ARTIFACTS / "web-390-photo-refused.png")
 
             # Arabic on a small phone with a photo picked: mirrored, nothing overflows.
-            small = await browser.new_context(viewport=SMALL_PHONE, is_mobile=True,
-                                              has_touch=True, locale="ar-EG",
-                                              extra_http_headers={"Accept-Language": "ar"})
-            ar = await small.new_page()
-            ar.on("pageerror", lambda exc: errors.append(str(exc)))
-            await ar.goto(site)
+            ar = await arabic_small_phone(browser, site, errors)
             await ar.get_by_role("button", name=t("ar", "web_attach")).wait_for()
             await ar.set_input_files("#photo-file", files=[{
                 "name": "bread.png", "mimeType": "image/png", "buffer": png(),

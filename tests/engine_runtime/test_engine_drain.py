@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 import threading
 import uuid
@@ -71,14 +70,6 @@ async def start_worker(storage: Storage, preview_generator) -> AsyncIterator[Sta
     for stop, task in running:
         stop.set()
         await asyncio.wait_for(task, timeout=60)
-
-
-@pytest.fixture
-def env(redis_url: str, prefix: str) -> dict[str, str]:
-    e = dict(os.environ)
-    e.update(CLIPBOT_REDIS_URL=redis_url, CLIPBOT_REDIS_PREFIX=prefix, LANG="C.UTF-8",
-             CLIPBOT_LOG_LEVEL="WARNING")
-    return e
 
 
 async def clipbot(env: dict[str, str], *args: str) -> tuple[int, str, str]:

@@ -16,6 +16,7 @@ import pytest
 
 from bots.core.delivery import ResultPump
 from storage import Accepted, JobRecord, JobRequest, JobState, QuotaLimits, Storage
+from tests.engine_runtime.job_helpers import wait_for
 from tests.engine_runtime.procs import engine_env, start_engine
 
 pytestmark = pytest.mark.slow
@@ -33,16 +34,6 @@ class Sink:
     async def deliver_failure(self, job: JobRecord) -> None:
         self.failures[job.id] += 1
 
-
-async def job_when(storage: Storage, job_id: str, pred, timeout: float) -> JobRecord:
-    async def poll() -> JobRecord:
-        while True:
-            job = await storage.jobs.get(job_id)
-            if job is not None and pred(job):
-                return job
-            await asyncio.sleep(0.05)
-
-    return await asyncio.wait_for(poll(), timeout)
 
 
 async def test_paused_engine_is_fenced_after_takeover(
@@ -62,16 +53,16 @@ async def test_paused_engine_is_fenced_after_takeover(
                          seed=1, aspect="1:1", seconds=1, steps=6)
         res = await storage.jobs.submit(req, cost=2.0, limits=LIMITS, idem_key="long")
         assert isinstance(res, Accepted)
-        job = await job_when(storage, res.job_id,
+        job = await wait_for(storage, res.job_id,
                              lambda j: j.state is JobState.RUNNING and j.step >= 1, 90)
         engine_a = job.engine
         a = procs[engine_a]
         a.send_signal(signal.SIGSTOP)  # frozen mid-denoise; its heartbeat runs out
-        job = await job_when(storage, res.job_id, lambda j: j.engine != engine_a, 30)
+        job = await wait_for(storage, res.job_id, lambda j: j.engine != engine_a, 30)
         assert job.attempts == 2 and job.state is JobState.RUNNING
         a.send_signal(signal.SIGCONT)  # A wakes up mid-job, still believing it holds it
-        job = await job_when(storage, res.job_id, lambda j: j.state.final, 90)
-        await job_when(storage, res.job_id, lambda j: j.delivered, 30)
+        job = await wait_for(storage, res.job_id, lambda j: j.state.final, 90)
+        await wait_for(storage, res.job_id, lambda j: j.delivered, 30)
         await asyncio.sleep(2.0)  # time for a late write from A to show up, if it could
 
         assert job.state is JobState.DONE and job.engine != engine_a, job
