@@ -1,12 +1,15 @@
 """The engine loop: take one job at a time from the stream, generate, encode, store, report.
 
 Generation runs in a worker thread so heartbeats, progress and cancellation stay live on
-the event loop; encoding and storing job N overlaps the GPU work of job N+1.
+the event loop; encoding and storing job N overlaps the GPU work of job N+1. A user's cancel
+is read from Redis after every denoising step (the last one included), before encoding and
+before storing; the finish script refuses a cancelled job as the last fence.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -20,12 +23,16 @@ from clipbot.media import encode_mp4, thumbnail_jpeg
 from clipbot.metrics import METRICS
 from engine.buckets import resolve_bucket
 from engine.pipeline import GenerationCancelled, GenerationFailed, GenerationSpec
+from engine.stages import Stage, StageHook
 from storage import Claim, ClipMeta, JobState, Storage
 from storage.connection import TRANSIENT
 from storage.jobs import new_id
 from storage.models import EngineInfo
 
 log = logging.getLogger("clipbot.engine")
+# A cancel check the generation thread waits for; past this it carries on (Redis trouble
+# must not fail a job) and the next check, or finish.lua, catches the cancel.
+CHECK_TIMEOUT_S = 30.0
 
 
 class Generator(Protocol):
@@ -51,10 +58,15 @@ class WorkerConfig:
 
 
 class Worker:
-    def __init__(self, storage: Storage, generator: Generator, config: WorkerConfig) -> None:
+    def __init__(
+        self, storage: Storage, generator: Generator, config: WorkerConfig,
+        *, stage_hook: StageHook | None = None,
+    ) -> None:
+        """``stage_hook`` (optional) is awaited at each cancel check (see engine.stages)."""
         self.storage = storage
         self.gen = generator
         self.cfg = config
+        self._stage_hook = stage_hook
         self.busy_job = ""
         self._cancel = False
         self._handing_back = False
@@ -215,6 +227,8 @@ class Worker:
             self.busy_job = ""
             METRICS.engine_idle()
             METRICS.gpu_used(time.monotonic() - started)
+            with contextlib.suppress(*TRANSIENT):
+                await self.storage.engines.beat(self.info)  # no longer busy with it
         gen_s = time.monotonic() - started
         METRICS.observe_stage("generate", gen_s)
         if self._tail is not None:
@@ -236,31 +250,52 @@ class Worker:
 
         def on_step(step: int, total: int) -> None:
             now = time.monotonic()
-            if step < total and now - last[0] < self.cfg.progress_interval_s:
-                return
-            last[0] = now
-            fut = asyncio.run_coroutine_threadsafe(self._progress(claim, step, total), loop)
-            fut.add_done_callback(_log_failure)
+            if step >= total or now - last[0] >= self.cfg.progress_interval_s:
+                last[0] = now
+                fut = asyncio.run_coroutine_threadsafe(self._progress(claim, step, total), loop)
+                fut.add_done_callback(_log_failure)
+            # Not throttled: one small read per step, so a cancel pressed at any step
+            # (the last one included) stops the job before the VAE decodes.
+            stage = Stage.LAST_STEP if step >= total else Stage.STEP
+            check = asyncio.run_coroutine_threadsafe(
+                self._cancelled_at(stage, claim, step), loop
+            )
+            try:
+                if check.result(timeout=CHECK_TIMEOUT_S):
+                    self._cancel = True
+            except concurrent.futures.TimeoutError:
+                check.cancel()
+                log.warning("cancel check of job %s timed out at step %d", claim.job.id, step)
+            except Exception as exc:  # Redis trouble: the next check or finish.lua catches it
+                log.warning("cancel check of job %s failed at step %d: %s", claim.job.id,
+                            step, exc)
 
         return await asyncio.to_thread(self.gen.generate, spec, on_step, lambda: self._cancel)
+
+    async def _cancelled_at(self, stage: Stage, claim: Claim, step: int = 0) -> bool:
+        """The cancel check at ``stage``: True once the user cancelled or forgot the job.
+        Per job, not ``self._cancel``: encoding one job overlaps generating the next."""
+        if self._stage_hook is not None:
+            await self._stage_hook(stage, claim.job.id, step)
+        return await self.storage.jobs.cancel_requested(claim.job.id)
 
     async def _progress(self, claim: Claim, step: int, total: int, phase: str = "running") -> None:
         payload = json.dumps({"job": claim.job.id, "phase": phase, "step": step, "total": total})
         flag = await self.storage.jobs.progress(
             claim, self.cfg.engine_id, step, total, publish=payload
         )
-        if flag != 0:
+        if flag != 0 and self.busy_job == claim.job.id:
             # 1: the user cancelled; -1: another engine took the job over (we were paused).
+            # Only while generating it: an encoding job's report must not stop the next one.
             self._cancel = True
 
     async def _end_cancelled(self, claim: Claim) -> None:
         jobs, me = self.storage.jobs, self.cfg.engine_id
         METRICS.outcome("handed_back" if self._handing_back else "cancelled")
-        if self._handing_back:
-            await jobs.handback(claim, me)
+        if self._handing_back and await jobs.handback(claim, me) != 2:
             log.info("handed job %s back to the queue", claim.job.id)
-        else:
-            await jobs.finish(claim, me, JobState.CANCELLED)
+            return
+        await jobs.finish(claim, me, JobState.CANCELLED)
 
     async def _deliver(
         self, entry_id: str, claim: Claim, frames: np.ndarray, gen_s: float
@@ -279,11 +314,17 @@ class Worker:
             self._holding.discard(entry_id)
 
     async def _store(self, claim: Claim, frames: np.ndarray, gen_s: float) -> None:
+        if await self._cancelled_at(Stage.ENCODE, claim, self._steps):
+            await self._end_cancelled_late(claim)
+            return
         await self._progress(claim, self._steps, self._steps, "encoding")
         t0 = time.monotonic()
         mp4 = await asyncio.to_thread(encode_mp4, frames, self.cfg.fps)
         thumb = await asyncio.to_thread(thumbnail_jpeg, frames[len(frames) // 2])
         METRICS.observe_stage("encode", time.monotonic() - t0)
+        if await self._cancelled_at(Stage.STORE, claim, self._steps):
+            await self._end_cancelled_late(claim)
+            return
         clip_id = new_id()
         await self.storage.clips.put(clip_id, mp4, thumb)
         t, h, w = frames.shape[:3]
@@ -292,15 +333,24 @@ class Worker:
             duration_s=round(t / self.cfg.fps, 3), size_bytes=len(mp4),
             model=self.gen.model_name, preview=self.gen.is_preview,
         )
-        ok = await self.storage.jobs.finish(
+        if self._stage_hook is not None:
+            await self._stage_hook(Stage.FINISH, claim.job.id, self._steps)
+        ended = await self.storage.jobs.finish(
             claim, self.cfg.engine_id, JobState.DONE, clip_id=clip_id, meta=meta,
             gen_seconds=gen_s,
         )
-        if not ok:
-            log.warning("job %s was taken over while encoding; result dropped", claim.job.id)
+        if ended is not JobState.DONE:
+            # None: taken over while encoding; CANCELLED: the user cancelled meanwhile.
+            log.info("job %s ended %s; clip dropped", claim.job.id, ended or "elsewhere")
             await self.storage.clips.delete(clip_id)
-        else:
-            METRICS.outcome("done")
+        if ended is not None:
+            METRICS.outcome(ended.value)
+        self.handled += 1
+
+    async def _end_cancelled_late(self, claim: Claim) -> None:
+        """Cancelled after the denoising loop: end it without encoding or storing."""
+        METRICS.outcome("cancelled")
+        await self.storage.jobs.finish(claim, self.cfg.engine_id, JobState.CANCELLED)
         self.handled += 1
 
 

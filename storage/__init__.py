@@ -18,6 +18,7 @@ from storage.jobs import JobStore
 from storage.keys import Keys
 from storage.models import (
     Accepted,
+    CancelOutcome,
     Claim,
     ClipMeta,
     GuildSettings,
@@ -35,6 +36,7 @@ from storage.results import ResultReader
 __all__ = [
     "Accepted",
     "Accounts",
+    "CancelOutcome",
     "Claim",
     "ClipMeta",
     "ClipStore",

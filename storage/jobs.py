@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -10,6 +11,7 @@ from redis.exceptions import ResponseError
 from storage.keys import BOT_GROUP, DEFAULT_LANE, ENGINE_GROUP, Keys
 from storage.models import (
     Accepted,
+    CancelOutcome,
     Claim,
     ClipMeta,
     JobRecord,
@@ -20,6 +22,9 @@ from storage.models import (
     SharedPool,
 )
 from storage.scripts import Scripts
+
+if TYPE_CHECKING:
+    from storage.clips import ClipStore
 
 IDEM_TTL_S = 48 * 3600  # a re-delivered chat update can arrive a day later
 
@@ -110,12 +115,38 @@ class JobStore:
     async def running_count(self) -> int:
         return await self.redis.hlen(self.keys.running)
 
-    async def cancel(self, job_id: str, user: str) -> str:
-        """'cancelled', 'cancelling' (engine will stop), 'missing', or the final state."""
+    async def cancel(
+        self, job_id: str, user: str, *, clips: ClipStore | None = None
+    ) -> CancelOutcome:
+        """Cancel ``user``'s job at whatever stage it is (see ``CancelOutcome``). A clip
+        made but not yet sent is dropped from ``clips`` (when given; else it expires)."""
         keys = await self._end_keys(job_id)
         if keys is None:
-            return "missing"
-        return await self._s.cancel(keys=keys, args=[job_id, user])
+            return CancelOutcome.NOTHING
+        outcome, clip_id = await self._s.cancel(keys=keys, args=[job_id, user])
+        if clip_id and clips is not None:
+            await clips.delete(clip_id)
+        return CancelOutcome(outcome)
+
+    async def cancel_requested(self, job_id: str) -> bool:
+        """One cheap read for engines between stages: True once the user cancelled or
+        forgot the job (or its record is gone)."""
+        state, flag = await self.redis.hmget(self.keys.job(job_id), "state", "cancel")
+        return state is None or flag == "1"
+
+    async def forget_job(self, job_id: str, user: str) -> str:
+        """``/forget`` for one job (storage/scripts/forget.lua): its id leaves the user's
+        in-flight set now; nothing of it outlives the job. Returns a clip id to delete."""
+        k = self.keys
+        user_key, platform, idem = await self.redis.hmget(k.job(job_id), "user", "platform", "idem")
+        keys = [
+            k.job(job_id), k.queue, k.running, k.active(user), k.reservation(job_id),
+            k.quota(user), k.results(platform or ""), k.image(job_id), k.user_jobs(user),
+        ]
+        if idem and user_key == user:
+            keys.append(idem)
+        _, clip_id = await self._s.forget(keys=keys, args=[job_id, user])
+        return clip_id
 
     async def jobs_of(self, user: str, limit: int = 10) -> list[JobRecord]:
         ids = await self.redis.zrevrange(self.keys.user_jobs(user), 0, limit - 1)
@@ -130,6 +161,11 @@ class JobStore:
             args=[job_id, entry_id, BOT_GROUP],
         )
         return bool(first)
+
+    async def start_delivery(self, job_id: str) -> bool:
+        """A bot is about to send the job's clip: from now on a cancel is too late. False
+        when the job was cancelled or forgotten first (then nothing may be sent)."""
+        return bool(await self._s.start_delivery(keys=[self.keys.job(job_id)]))
 
     async def undeliverable(self, job_id: str, platform: str, entry_id: str) -> bool:
         """Give up on delivering a clip: refund, mark failed, ack. True if refunded."""
@@ -216,11 +252,12 @@ class JobStore:
         clip_id: str = "",
         meta: ClipMeta | None = None,
         gen_seconds: float = 0.0,
-    ) -> bool:
-        """End the job if this engine still holds it; False means a stale holder."""
+    ) -> JobState | None:
+        """End the job if this engine still holds it: the state it ended in (CANCELLED
+        instead of DONE when the user cancelled meanwhile), or None for a stale holder."""
         keys = await self._end_keys(claim.job.id)
         if keys is None:
-            return False
+            return None
         res = await self._s.finish(
             keys=[*keys, self.keys.lane(self.lane), self.keys.stats],
             args=[
@@ -228,15 +265,16 @@ class JobStore:
                 meta.to_json() if meta else "", clip_id, repr(float(gen_seconds)),
             ],
         )
-        return res[0] == "ok"
+        return JobState(res[1]) if res[0] == "ok" else None
 
-    async def handback(self, claim: Claim, engine_id: str) -> bool:
+    async def handback(self, claim: Claim, engine_id: str) -> int:
+        """Put the job back at the front of the queue: 1 done, 0 not ours any more, 2 the
+        user cancelled it meanwhile (end it with ``finish`` instead)."""
         k = self.keys
-        res = await self._s.handback(
+        return int(await self._s.handback(
             keys=[k.job(claim.job.id), k.queue, k.running, k.heartbeat(engine_id)],
             args=[claim.job.id, engine_id, claim.attempt],
-        )
-        return bool(res)
+        ))
 
     # ---- helpers ----------------------------------------------------------------------
     async def _end_keys(self, job_id: str) -> list[str] | None:

@@ -22,6 +22,16 @@ class JobState(StrEnum):
         return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
 
+class CancelOutcome(StrEnum):
+    """What a user's cancel did. A clip counts as delivered from the moment a bot takes
+    its result to send it: a later cancel is answered ``TOO_LATE``."""
+
+    CANCELLED = "cancelled"  # ended now (queued, or made but not yet sent); refunded once
+    CANCELLING = "cancelling"  # an engine is on it; it stops at its next check, refunded
+    TOO_LATE = "too_late"  # the clip is done and already on its way to the user (charged)
+    NOTHING = "nothing"  # no such job of this user, or it already failed
+
+
 class JobRequest(BaseModel):
     """What a user asked for, already parsed and validated by the conversation core."""
 
@@ -128,6 +138,7 @@ class JobRecord:
     finished_at_ms: int = 0
     delivered: bool = False
     cancel_requested: bool = False
+    delivery_started: bool = False  # a bot took the result to send it: too late to cancel
 
     @classmethod
     def from_hash(cls, h: dict[str, str]) -> JobRecord:
@@ -149,6 +160,7 @@ class JobRecord:
             finished_at_ms=int(h.get("finished_at", 0)),
             delivered="delivered_at" in h,
             cancel_requested=h.get("cancel") == "1",
+            delivery_started="delivering_at" in h or "delivered_at" in h,
         )
 
 

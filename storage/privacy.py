@@ -9,21 +9,21 @@ from storage.jobs import JobStore
 
 
 async def forget(jobs: JobStore, clips: ClipStore, user: str) -> int:
-    """Cancel the user's unfinished jobs, then delete every job record, clip and idempotency
-    key of theirs. Quota counters stay (anonymous numbers). Returns jobs deleted."""
+    """Delete every job record, clip and idempotency key of ``user`` now. Unfinished jobs
+    are cancelled and refunded; one an engine is generating is cut down to a tombstone that
+    its engine's next check ends and deletes (storage/scripts/forget.lua), so nothing of
+    the user outlives it. Every job id leaves the user's in-flight set at once: the user
+    can ask for a new clip straight away. Quota counters stay (anonymous numbers, so that
+    forgetting cannot reset a quota). Returns the number of jobs forgotten."""
     k, redis = jobs.keys, jobs.redis
-    ids = await redis.zrange(k.user_jobs(user), 0, -1)
-    for job_id in await redis.smembers(k.active(user)):
-        await jobs.cancel(job_id, user)
+    ids = set(await redis.zrange(k.user_jobs(user), 0, -1))
+    ids |= await redis.smembers(k.active(user))
     for job_id in ids:
-        clip_id, idem = await redis.hmget(k.job(job_id), "clip_id", "idem")
+        clip_id = await jobs.forget_job(job_id, user)
         if clip_id:
             await clips.delete(clip_id)
-        # The pending charge (if undelivered) goes too: the counters keep the number.
-        doomed = [k.job(job_id), k.image(job_id), k.reservation(job_id)]
-        doomed += [idem] if idem else []
-        await redis.delete(*doomed)
-    await redis.delete(k.user_jobs(user))
+    # Each call removed its id from the user's sets (Redis drops an emptied set), so a job
+    # submitted meanwhile keeps its place in them.
     return len(ids)
 
 

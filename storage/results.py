@@ -1,5 +1,9 @@
 """The bots' side of the result stream: a consumer group per platform, so a bot restarted
-mid-job still gets (and delivers) every result."""
+mid-job still gets (and delivers) every result.
+
+Taking a finished job's result from the stream is where its delivery starts: ``read`` marks
+it so (storage/scripts/start_delivery.lua), and from then on a cancel is answered "too late,
+the clip is done". A job cancelled before that moment reads as cancelled: nothing is sent."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from redis.exceptions import ResponseError
 
 from storage.keys import BOT_GROUP, Keys
 from storage.models import JobState, ResultEvent
+from storage.scripts import source
 
 # Another bot process that held an event this long without acking it is presumed dead.
 STALE_BOT_MS = 120_000
@@ -16,7 +21,9 @@ STALE_BOT_MS = 120_000
 class ResultReader:
     def __init__(self, redis: Redis, keys: Keys, platform: str, consumer: str) -> None:
         self.redis = redis
+        self.keys = keys
         self.stream = keys.results(platform)
+        self._start_delivery = redis.register_script(source("start_delivery"))
         self.consumer = consumer
         self._backlog = True  # first re-read what this consumer got but never acked
 
@@ -32,6 +39,13 @@ class ResultReader:
         self._backlog = True
 
     async def read(self, block_ms: int = 5000, count: int = 16) -> list[ResultEvent]:
+        events = await self._take(block_ms, count)
+        for event in events:
+            if event.state is JobState.DONE:
+                await self._start_delivery(keys=[self.keys.job(event.job_id)])
+        return events
+
+    async def _take(self, block_ms: int, count: int) -> list[ResultEvent]:
         if self._backlog:
             got = await self._read("0", count, None)
             if got:

@@ -14,7 +14,7 @@ from redis.commands.core import AsyncScript
 
 NAMES = (
     "submit", "claim", "finish", "cancel", "handback", "reclaim", "deliver", "progress",
-    "undeliverable",
+    "undeliverable", "start_delivery", "forget",
 )
 
 

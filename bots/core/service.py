@@ -19,8 +19,10 @@ from clipbot.metrics import METRICS
 from engine.buckets import resolve_bucket
 from storage import (
     Accepted,
+    CancelOutcome,
     JobRecord,
     JobRequest,
+    JobState,
     QuotaLimits,
     QuotaView,
     SharedPool,
@@ -29,6 +31,13 @@ from storage import (
 )
 
 DEFAULT_AVG_JOB_S = 60.0
+# What the user is told for each cancel outcome (catalog keys).
+CANCEL_KEYS = {
+    CancelOutcome.CANCELLED: "cancelled",
+    CancelOutcome.CANCELLING: "cancelling",
+    CancelOutcome.TOO_LATE: "cancel_too_late",
+    CancelOutcome.NOTHING: "cancel_nothing",
+}
 DEFAULT_IMAGE_PROMPT = "gentle natural motion, cinematic"
 VARIATIONS = (
     "different camera angle",
@@ -217,17 +226,25 @@ class ClipService:
         )
 
     async def cancel(self, who: Who, job_id: str | None = None) -> str:
-        """Cancel one job (or the newest unfinished one); returns a catalog key."""
+        """Cancel one job (or the newest one not yet on its way to the user); returns a
+        catalog key: ``cancelled`` (refunded), ``cancelling`` (its engine stops at its next
+        check, then refunds), ``cancel_too_late`` (the clip is done and being sent) or
+        ``cancel_nothing``."""
         if job_id is None:
-            active = await self.storage.redis.smembers(self.storage.keys.active(who.user))
-            if not active:
-                return "cancel_nothing"
-            jobs = [j for j in [await self.storage.jobs.get(i) for i in active] if j]
-            job_id = max(jobs, key=lambda j: j.created_at_ms).id if jobs else None
+            job_id = await self._newest_cancellable(who)
             if job_id is None:
                 return "cancel_nothing"
-        outcome = await self.storage.jobs.cancel(job_id, who.user)
-        return {"cancelled": "cancelled", "cancelling": "cancelling"}.get(outcome, "cancel_nothing")
+        outcome = await self.storage.jobs.cancel(job_id, who.user, clips=self.storage.clips)
+        return CANCEL_KEYS[outcome]
+
+    async def _newest_cancellable(self, who: Who) -> str | None:
+        active = await self.storage.redis.smembers(self.storage.keys.active(who.user))
+        jobs = [j for j in [await self.storage.jobs.get(i) for i in active] if j]
+        if not jobs:
+            # Nothing in flight: the newest clip may be made but not yet sent.
+            jobs = [j for j in await self.storage.jobs.jobs_of(who.user, 1)
+                    if j.state is JobState.DONE and not j.delivered]
+        return max(jobs, key=lambda j: j.created_at_ms).id if jobs else None
 
     async def quota(self, who: Who) -> QuotaView:
         return await self.storage.accounts.quota(who.user, self.config.limits)
@@ -236,7 +253,9 @@ class ClipService:
         return await self.storage.jobs.jobs_of(who.user, limit)
 
     async def forget(self, who: Who) -> int:
-        """Delete the user's jobs, clips and idempotency keys now (``/forget``)."""
+        """Delete the user's jobs, clips and idempotency keys now (``/forget``). A clip being
+        generated stops at its engine's next check and leaves nothing behind; the user may
+        ask for a new clip straight away."""
         return await privacy.forget(self.storage.jobs, self.storage.clips, who.user)
 
     async def export(self, who: Who) -> dict[str, Any]:

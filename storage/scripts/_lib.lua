@@ -30,16 +30,27 @@ end
 
 -- Move a job to a final state and tell its platform's bots. Keys are
 -- job, queue, running, active(user), reservation, quota(user), results(platform).
+-- A job its user forgot (/forget while an engine held it) is only a tombstone: it ends
+-- without a result event and the tombstone goes, so nothing of the user is left.
 local function end_job(keys, job_id, state, err, ms)
-  redis.call('HSET', keys.job, 'state', state, 'finished_at', ms, 'error', err)
   redis.call('ZREM', keys.queue, job_id)
   redis.call('HDEL', keys.running, job_id)
   redis.call('SREM', keys.active, job_id)
   if state ~= 'done' then
     refund(keys.resv, keys.quota)
   end
+  if redis.call('HGET', keys.job, 'forgotten') == '1' then
+    redis.call('DEL', keys.job, keys.resv)
+    return
+  end
+  redis.call('HSET', keys.job, 'state', state, 'finished_at', ms, 'error', err)
   redis.call('XADD', keys.results, 'MAXLEN', '~', 100000, '*', 'job', job_id, 'state', state,
     'error', err)
+end
+
+-- True when the job's user asked to cancel it (or forgot it).
+local function cancel_wanted(job_key)
+  return redis.call('HGET', job_key, 'cancel') == '1'
 end
 
 local function end_keys(first)

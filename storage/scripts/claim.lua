@@ -15,6 +15,14 @@ if state == 'running' and redis.call('HGET', KEYS[1], 'claim_token') == ARGV[6] 
   -- even by a restarted engine with the same id, has a new token and counts an attempt.
   return {'run', redis.call('HGET', KEYS[1], 'attempts')}
 end
+if cancel_wanted(KEYS[1]) then
+  -- Its engine died after the user cancelled (or forgot) it: end it here, never rerun it
+  -- and never dead-letter it.
+  end_job(end_keys(1), job_id, 'cancelled', '', ms)
+  redis.call('XACK', KEYS[8], ARGV[5], entry)
+  redis.call('XDEL', KEYS[8], entry)
+  return {'skip', 'cancelled'}
+end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if attempts > tonumber(ARGV[4]) then
   local keys = end_keys(1)

@@ -1,9 +1,14 @@
 -- A stopping engine returns its job to the front of the queue; not counted as a delivery.
 -- KEYS: job, queue, running, heartbeat
 -- ARGV: job_id, engine_id, attempt
-local j = redis.call('HMGET', KEYS[1], 'state', 'engine', 'attempts', 'seq')
+-- Returns 1 handed back, 0 not ours any more, 2 cancelled: end it with finish instead.
+local j = redis.call('HMGET', KEYS[1], 'state', 'engine', 'attempts', 'seq', 'cancel')
 if j[1] ~= 'running' or j[2] ~= ARGV[2] or j[3] ~= ARGV[3] then
   return 0
+end
+if j[5] == '1' then
+  -- Cancelled (or forgotten) meanwhile: the engine ends it instead of queueing it again.
+  return 2
 end
 redis.call('HSET', KEYS[1], 'state', 'queued', 'engine', '', 'step', 0)
 redis.call('HINCRBY', KEYS[1], 'attempts', -1)

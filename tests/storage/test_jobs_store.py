@@ -109,7 +109,7 @@ async def test_failure_refunds_and_done_charges_once(storage: Storage) -> None:
 async def test_cancel_queued_refunds_and_engine_skips(storage: Storage) -> None:
     a = await submit(storage, "a")
     assert isinstance(a, Accepted)
-    assert await storage.jobs.cancel(a.job_id, "cli:someone-else") == "missing"
+    assert await storage.jobs.cancel(a.job_id, "cli:someone-else") == "nothing"
     assert await storage.jobs.cancel(a.job_id, "cli:u1") == "cancelled"
     assert (await storage.accounts.quota("cli:u1", LIMITS)).used_clips == 0
     entry = await storage.jobs.read_next("e1", block_ms=100)
