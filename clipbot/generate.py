@@ -110,7 +110,7 @@ async def follow(
             bar.show(f"queued: #{pos}, ~{duration(locale, await service.eta(pos))}")
         elif job.state is JobState.RUNNING:
             bar.show(render_bar(job.step, job.total_steps))
-        elif job.state is JobState.DONE:
+        elif job.state is JobState.DONE and await storage.jobs.start_delivery(job_id):
             clip = await storage.clips.get(job.clip_id)
             if clip is None:
                 print("clipbot: the clip expired before it could be saved", file=sys.stderr)
@@ -123,7 +123,7 @@ async def follow(
             if job.meta and job.meta.preview:
                 print(t(locale, "preview_notice"), file=sys.stderr)
             return 0
-        else:
+        elif job.state.final and job.state is not JobState.DONE:
             await storage.jobs.deliver(job_id, "cli")
             reason = t(locale, f"error_{job.error}") if job.error else ""
             bar.done(t(locale, "failed", reason=reason) if job.state is JobState.FAILED
