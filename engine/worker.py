@@ -27,7 +27,7 @@ from engine.stages import Stage, StageHook
 from storage import Claim, ClipMeta, JobState, Storage
 from storage.connection import TRANSIENT
 from storage.jobs import new_id
-from storage.models import EngineInfo
+from storage.models import EngineInfo, Handback
 
 log = logging.getLogger("clipbot.engine")
 # A cancel check the generation thread waits for; past this it carries on (Redis trouble
@@ -292,7 +292,7 @@ class Worker:
     async def _end_cancelled(self, claim: Claim) -> None:
         jobs, me = self.storage.jobs, self.cfg.engine_id
         METRICS.outcome("handed_back" if self._handing_back else "cancelled")
-        if self._handing_back and await jobs.handback(claim, me) != 2:
+        if self._handing_back and await jobs.handback(claim, me) is not Handback.CANCELLED:
             log.info("handed job %s back to the queue", claim.job.id)
             return
         await jobs.finish(claim, me, JobState.CANCELLED)

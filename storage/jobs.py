@@ -14,6 +14,7 @@ from storage.models import (
     CancelOutcome,
     Claim,
     ClipMeta,
+    Handback,
     JobRecord,
     JobRequest,
     JobState,
@@ -267,11 +268,10 @@ class JobStore:
         )
         return JobState(res[1]) if res[0] == "ok" else None
 
-    async def handback(self, claim: Claim, engine_id: str) -> int:
-        """Put the job back at the front of the queue: 1 done, 0 not ours any more, 2 the
-        user cancelled it meanwhile (end it with ``finish`` instead)."""
+    async def handback(self, claim: Claim, engine_id: str) -> Handback:
+        """Put the job back at the front of the queue (see ``Handback``)."""
         k = self.keys
-        return int(await self._s.handback(
+        return Handback(await self._s.handback(
             keys=[k.job(claim.job.id), k.queue, k.running, k.heartbeat(engine_id)],
             args=[claim.job.id, engine_id, claim.attempt],
         ))

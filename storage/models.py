@@ -32,6 +32,14 @@ class CancelOutcome(StrEnum):
     NOTHING = "nothing"  # no such job of this user, or it already failed
 
 
+class Handback(StrEnum):
+    """What a stopping engine's hand-back did."""
+
+    HANDED_BACK = "handed_back"  # at the front of the queue again, for another engine
+    NOT_OURS = "not_ours"  # another engine took it over meanwhile: nothing to do
+    CANCELLED = "cancelled"  # the user cancelled (or forgot) it: end it with finish instead
+
+
 class JobRequest(BaseModel):
     """What a user asked for, already parsed and validated by the conversation core."""
 

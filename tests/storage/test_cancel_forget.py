@@ -13,6 +13,7 @@ from storage import (
     Accepted,
     CancelOutcome,
     Claim,
+    Handback,
     JobRequest,
     JobState,
     QuotaLimits,
@@ -130,7 +131,7 @@ async def test_cancelled_job_is_not_handed_back(storage: Storage) -> None:
     job_id = await submit(storage, "a")
     c = await claim(storage)
     await storage.jobs.cancel(job_id, USER)
-    assert await storage.jobs.handback(c, "e1") == 2
+    assert await storage.jobs.handback(c, "e1") is Handback.CANCELLED
     assert await storage.jobs.position(job_id) == 0  # not queued again
     assert await storage.jobs.finish(c, "e1", JobState.CANCELLED) is JobState.CANCELLED
     assert await charged(storage) == (0, 0.0)
@@ -169,7 +170,7 @@ async def _end_by_failure(s: Storage, c: Claim) -> None:
 
 
 async def _end_by_handback(s: Storage, c: Claim) -> None:
-    assert await s.jobs.handback(c, "e1") == 2
+    assert await s.jobs.handback(c, "e1") is Handback.CANCELLED
     assert await s.jobs.finish(c, "e1", JobState.CANCELLED) is not None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from storage import Accepted, JobRequest, JobState, QuotaLimits, Refused, Storage
-from storage.models import ClipMeta
+from storage.models import ClipMeta, Handback
 
 LIMITS = QuotaLimits(daily_gpu_s=100.0, daily_clips=5, max_inflight=100, max_queue=1000)
 
@@ -176,7 +176,7 @@ async def test_handback_requeues_at_front_without_counting(storage: Storage) -> 
     assert isinstance(a, Accepted) and isinstance(b, Accepted)
     claim = await _claim(storage, "e1")
     assert await storage.jobs.position(b.job_id) == 1
-    assert await storage.jobs.handback(claim, "e1")
+    assert await storage.jobs.handback(claim, "e1") is Handback.HANDED_BACK
     assert await storage.jobs.position(a.job_id) == 1
     got = await storage.jobs.reclaim("e2")
     assert got is not None and got[1] == a.job_id
