@@ -12,10 +12,9 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from clipbot.contract import ASPECTS, MAX_SECONDS, MAX_STEPS, MIN_SECONDS
+
 MAX_PROMPT_CHARS = 2000
-MAX_SECONDS = 5
-MAX_STEPS = 100
-ASPECTS = ("16:9", "9:16", "1:1")
 ASPECT_ALIASES = {
     "16:9": "16:9", "landscape": "16:9", "wide": "16:9", "horizontal": "16:9",
     "9:16": "9:16", "portrait": "9:16", "vertical": "9:16", "story": "9:16",
@@ -138,7 +137,7 @@ def parse_aspect(value: str) -> str:
 
 
 def parse_seconds(value: str) -> int:
-    return _int_in(value.lower().removesuffix("s"), 1, MAX_SECONDS, "bad_seconds")
+    return _int_in(value.lower().removesuffix("s"), MIN_SECONDS, MAX_SECONDS, "bad_seconds")
 
 
 def _int_in(value: str, low: int, high: int, key: str) -> int:

@@ -15,8 +15,8 @@ from bots.core.images import check_image, too_big
 from bots.core.moderation import Rules
 from bots.core.options import InputError, VideoOptions, parse_request
 from bots.core.pricing import eta_seconds, price_gpu_seconds
+from clipbot.contract import priced_shape
 from clipbot.metrics import METRICS
-from engine.buckets import resolve_bucket
 from storage import (
     Accepted,
     JobRecord,
@@ -160,7 +160,7 @@ class ClipService:
             aspect=opts.aspect, seconds=opts.seconds, seed=seed, steps=opts.steps,
             fast=opts.fast, reply=reply, has_image=image is not None,
         )
-        bucket = resolve_bucket(opts.aspect, opts.seconds, "full")
+        bucket = priced_shape(opts.aspect, opts.seconds)
         cost = price_gpu_seconds(
             bucket.width, bucket.height, bucket.num_frames, opts.steps or self.config.full_steps,
             per_reference_clip=self.config.gpu_seconds_per_full_clip,
