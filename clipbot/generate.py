@@ -19,9 +19,10 @@ from bots.core.options import (
     parse_seconds,
 )
 from bots.core.service import ClipService, Refusal, Who
+from bots.core.wiring import core_config
 from bots.i18n import duration, t
 from clipbot.settings import Settings
-from clipbot.wiring import core_config, open_storage
+from clipbot.wiring import open_storage
 from storage import JobState, Storage
 
 

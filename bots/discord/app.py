@@ -11,12 +11,13 @@ import discord.http
 from bots.core.delivery import ResultPump, follow_progress
 from bots.core.service import ClipService
 from bots.core.waiting import QUEUE_TICK_S, follow_queue
+from bots.core.wiring import core_config
 from bots.discord.client import ClipClient
 from bots.discord.delivery import EDIT_INTERVAL_S, DiscordSink
 from bots.discord.deps import Deps
 from bots.discord.flows import PLATFORM
 from clipbot.settings import Settings
-from clipbot.wiring import core_config, open_storage
+from clipbot.wiring import open_storage
 from storage import Storage
 
 log = logging.getLogger("clipbot.discord")

@@ -19,6 +19,7 @@ from telegram.ext import Application
 from bots.core.delivery import ResultPump, follow_progress
 from bots.core.service import ClipService
 from bots.core.waiting import QUEUE_TICK_S, follow_queue
+from bots.core.wiring import core_config
 from bots.i18n import DEFAULT, available
 from bots.telegram.delivery import UPLOAD_TIMEOUT_S, TelegramSink, with_flood_control
 from bots.telegram.handlers import Handlers
@@ -27,7 +28,7 @@ from bots.telegram.state import TelegramState
 from bots.telegram.texts import menu
 from bots.telegram.webhook import WebhookServer
 from clipbot.settings import Settings
-from clipbot.wiring import core_config, open_storage
+from clipbot.wiring import open_storage
 from storage import Storage
 
 log = logging.getLogger("clipbot.telegram")

@@ -14,13 +14,14 @@ from aiohttp import WSCloseCode, web
 
 from bots.core.delivery import ResultPump, follow_progress
 from bots.core.service import ClipService
+from bots.core.wiring import core_config
 from bots.web import clips, live, routes
 from bots.web.context import CTX, SOCKETS, WebContext
 from bots.web.events import EventHub, WebSink, watch_queue
 from bots.web.middleware import guard
 from bots.web.session import SessionSigner, load_secret
 from clipbot.settings import Settings
-from clipbot.wiring import core_config, open_storage
+from clipbot.wiring import open_storage
 from storage import Storage
 
 log = logging.getLogger("clipbot.web")

@@ -12,13 +12,14 @@ from aiohttp import web
 
 from bots.core.delivery import ResultPump, follow_progress
 from bots.core.service import ClipService
+from bots.core.wiring import core_config
 from bots.whatsapp.conversation import PLATFORM, Conversation
 from bots.whatsapp.delivery import WhatsAppSink
 from bots.whatsapp.graph import GraphClient
 from bots.whatsapp.server import WEBHOOK_PATH, WebhookServer
 from bots.whatsapp.state import ChatState
 from clipbot.settings import Settings
-from clipbot.wiring import core_config, open_storage
+from clipbot.wiring import open_storage
 from storage import Storage
 
 log = logging.getLogger("clipbot.whatsapp")
