@@ -20,9 +20,11 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from clipbot.contract import Platform
+from clipbot.errors import ClipbotError
 from clipbot.settings import Settings, load_settings, redis_url_problem, settings_problem
 
-PLATFORMS = ("web", "telegram", "discord", "whatsapp")
+PLATFORMS = (Platform.WEB, Platform.TELEGRAM, Platform.DISCORD, Platform.WHATSAPP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                             format="%(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(_dispatch(args, settings))
+    except ClipbotError as exc:
+        print(f"clipbot: {exc}", file=sys.stderr)
+        return exc.exit_code
     except RedisError as exc:
         # Services keep the details in their log; interactive commands say one line.
         service = args.command in ("engine", "bots")

@@ -16,6 +16,7 @@ from bots.discord.client import ClipClient
 from bots.discord.delivery import EDIT_INTERVAL_S, DiscordSink
 from bots.discord.deps import Deps
 from bots.discord.flows import PLATFORM
+from clipbot.errors import ConfigError
 from clipbot.settings import Settings
 from clipbot.wiring import open_storage
 from storage import Storage
@@ -27,7 +28,7 @@ SHUTDOWN_GRACE_S = 10.0
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run the Discord bot until ``stop`` is set."""
     if not settings.discord_token:
-        raise SystemExit("clipbot: set CLIPBOT_DISCORD_TOKEN (see docs/discord.md)")
+        raise ConfigError("Discord needs CLIPBOT_DISCORD_TOKEN (see docs/discord.md)")
     async with await open_storage(settings) as storage:
         service = ClipService(storage, core_config(settings))
         await run(settings, storage, service, stop)

@@ -27,6 +27,7 @@ from bots.telegram.parse import PLATFORM
 from bots.telegram.state import TelegramState
 from bots.telegram.texts import menu
 from bots.telegram.webhook import WebhookServer
+from clipbot.errors import ConfigError
 from clipbot.settings import Settings
 from clipbot.wiring import open_storage
 from storage import Storage
@@ -36,10 +37,6 @@ CONCURRENT_UPDATES = 64
 
 ALLOWED_UPDATES = ["message", "callback_query"]
 WEBHOOK_HOST = "0.0.0.0"  # behind the operator's TLS proxy (Telegram calls https only)
-
-
-class ConfigError(RuntimeError):
-    pass
 
 
 def check_settings(settings: Settings) -> None:

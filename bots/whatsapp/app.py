@@ -18,6 +18,7 @@ from bots.whatsapp.delivery import WhatsAppSink
 from bots.whatsapp.graph import GraphClient
 from bots.whatsapp.server import WEBHOOK_PATH, WebhookServer
 from bots.whatsapp.state import ChatState
+from clipbot.errors import ConfigError
 from clipbot.settings import Settings
 from clipbot.wiring import open_storage
 from storage import Storage
@@ -26,10 +27,6 @@ log = logging.getLogger("clipbot.whatsapp")
 
 _REQUIRED = ("whatsapp_token", "whatsapp_app_secret", "whatsapp_verify_token",
              "whatsapp_phone_number_id")
-
-
-class ConfigError(RuntimeError):
-    pass
 
 
 def check_settings(settings: Settings) -> None:
