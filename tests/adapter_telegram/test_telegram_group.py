@@ -41,13 +41,16 @@ async def test_bare_unknown_command_in_group_is_ignored_but_addressed_one_answer
         api: FakeBotApi, bot: Running) -> None:
     ana = user(603)
     await api.inject(message("/dance", sender=ana, chat_id=GROUP_ID))
-    await api.inject(message(f"/dance@{BOT_USERNAME}", sender=ana, chat_id=GROUP_ID))
-    replies = await api.wait_for(lambda: api.sent_to(GROUP_ID), timeout=10)
+    addressed = await api.inject(message(f"/dance@{BOT_USERNAME}", sender=ana,
+                                         chat_id=GROUP_ID))
+    await api.wait_for(lambda: api.sent_to(GROUP_ID), timeout=10)
     await api.inject(message("/help", sender=ana, chat_id=GROUP_ID))
     await api.wait_for(lambda: len(api.sent_to(GROUP_ID)) >= 2, timeout=10)
     texts = [m["text"] for m in api.sent_to(GROUP_ID)]
     assert texts == [t("en", "unknown_command", command="/dance"), t("en", "help")]
-    assert replies
+    # The one answer to /dance is a reply to the addressed command, not to the bare one.
+    answer = api.called("sendMessage")[0]
+    assert answer.params["reply_parameters"]["message_id"] == addressed["message"]["message_id"]
 
 
 async def test_reply_to_our_message_in_group_gets_the_video_hint(
