@@ -184,10 +184,10 @@ class ClipService:
         )
 
     async def eta(self, position: int) -> float:
-        avg = await self.storage.redis.hget(self.storage.keys.stats, "avg_job_s")
+        avg = (await self.storage.jobs.stats()).avg_job_s
         engines = len(await self.storage.engines.live())
         running = await self.storage.jobs.running_count()
-        return eta_seconds(position, running, engines, float(avg or DEFAULT_AVG_JOB_S))
+        return eta_seconds(position, running, engines, DEFAULT_AVG_JOB_S if avg is None else avg)
 
     async def again(
         self,

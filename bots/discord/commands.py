@@ -215,14 +215,14 @@ async def stats(interaction: discord.Interaction) -> None:
         return
     deps = deps_of(interaction)
     s = deps.storage
-    totals = await s.redis.hgetall(s.keys.stats)
+    totals = await s.jobs.stats()
     locale = flows.who_of(interaction).locale
-    avg = float(totals.get("avg_job_s", 0) or 0)
+    avg = totals.avg_job_s or 0.0
     text = t(
         locale, "dc_stats",
         queued=await s.jobs.queue_depth(), running=await s.jobs.running_count(),
-        engines=len(await s.engines.live()), done=totals.get("done", 0),
-        failed=totals.get("failed", 0), cancelled=totals.get("cancelled", 0),
+        engines=len(await s.engines.live()), done=totals.done,
+        failed=totals.failed, cancelled=totals.cancelled,
         avg=duration(locale, avg) if avg else "–",
     )
     await flows.answer_private(interaction, text)
