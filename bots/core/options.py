@@ -123,9 +123,9 @@ def _apply(opts: VideoOptions, name: str, value: str) -> VideoOptions:
     if name == "seconds":
         return replace(opts, seconds=parse_seconds(value))
     if name == "seed":
-        return replace(opts, seed=_int_in(value, 0, 2**32 - 1, "bad_seed"))
+        return replace(opts, seed=parse_seed(value))
     if name == "steps":
-        return replace(opts, steps=_int_in(value, 1, MAX_STEPS, "bad_steps"))
+        return replace(opts, steps=parse_steps(value))
     return replace(opts, negative=clean_prompt(value))
 
 
@@ -138,6 +138,14 @@ def parse_aspect(value: str) -> str:
 
 def parse_seconds(value: str) -> int:
     return _int_in(value.lower().removesuffix("s"), MIN_SECONDS, MAX_SECONDS, "bad_seconds")
+
+
+def parse_seed(value: str) -> int:
+    return _int_in(value, 0, 2**32 - 1, "bad_seed")
+
+
+def parse_steps(value: str) -> int:
+    return _int_in(value, 1, MAX_STEPS, "bad_steps")
 
 
 def _int_in(value: str, low: int, high: int, key: str) -> int:
