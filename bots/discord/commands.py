@@ -21,18 +21,14 @@ from bots.core.options import (
 from bots.core.service import Refusal
 from bots.discord import flows, settings
 from bots.discord.deps import deps_of
-from bots.i18n import DEFAULT, duration, t
+from bots.discord.translator import localised as _s
+from bots.i18n import duration, t
 
 MAX_SEED = 2**32 - 1
 AUTOCOMPLETE_MAX = 100
 AUTOCOMPLETE_CHOICES = 25
 DISCORD_TEXT = 2000  # characters in one message
 FILE_NOTE = 200  # room left for the line that points at the attached file
-
-
-def _s(key: str) -> app_commands.locale_str:
-    # English is what Discord shows by default; CatalogTranslator supplies the rest.
-    return app_commands.locale_str(t(DEFAULT, key), key=key)
 
 
 ASPECT_CHOICES = [
