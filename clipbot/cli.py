@@ -34,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("engine", help="run a GPU engine (takes jobs from Redis)")
 
     b = sub.add_parser("bots", help="run chat adapters")
-    for name in PLATFORMS:
-        b.add_argument(f"--{name}", action="store_true", help=f"run the {name} adapter")
+    for platform in PLATFORMS:
+        b.add_argument(f"--{platform}", action="store_true", help=f"run the {platform} adapter")
 
     g = sub.add_parser("generate", help="submit a prompt and wait for the clip")
     g.add_argument("prompt")
@@ -140,8 +140,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "bots":
         from bots.main import serve_bots
 
-        chosen = [p for p in PLATFORMS if getattr(args, p)]
-        return await serve_bots(settings, chosen or ["web"])
+        chosen: list[str] = [p for p in PLATFORMS if getattr(args, p)]
+        return await serve_bots(settings, chosen or [Platform.WEB])
     if args.command == "generate":
         from clipbot.generate import generate
 

@@ -12,7 +12,10 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from clipbot.contract import ASPECTS, MAX_SECONDS, MAX_STEPS, MIN_SECONDS
+# Re-exported: adapters read the limits from here.
+from clipbot.contract import ASPECTS as ASPECTS
+from clipbot.contract import MAX_SECONDS as MAX_SECONDS
+from clipbot.contract import MAX_STEPS, MIN_SECONDS
 
 MAX_PROMPT_CHARS = 2000
 ASPECT_ALIASES = {

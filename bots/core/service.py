@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.images import check_image, too_big
@@ -219,7 +219,8 @@ class ClipService:
     async def cancel(self, who: Who, job_id: str | None = None) -> str:
         """Cancel one job (or the newest unfinished one); returns a catalog key."""
         if job_id is None:
-            active = await self.storage.redis.smembers(self.storage.keys.active(who.user))
+            active = cast("set[str]", await self.storage.redis.smembers(
+                self.storage.keys.active(who.user)))
             if not active:
                 return "cancel_nothing"
             jobs = [j for j in [await self.storage.jobs.get(i) for i in active] if j]

@@ -8,6 +8,7 @@ import datetime as dtm
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,8 +71,7 @@ async def set_menu(bot: Bot) -> None:
         commands = [BotCommand(name, text) for name, text in menu(lang)]
         code = None if lang == DEFAULT else lang
         try:
-            await with_flood_control(lambda c=commands, lc=code: bot.set_my_commands(
-                c, language_code=lc))
+            await with_flood_control(partial(bot.set_my_commands, commands, language_code=code))
         except TelegramError as exc:  # cosmetic: never stop the bot for it
             log.warning("setMyCommands(%s) failed: %s", lang, exc)
 

@@ -242,7 +242,7 @@ class Handlers:
         return await self.bot.send_message(
             who.chat_id, text, reply_markup=keyboard,
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
-            if quote else None,
+            if quote and reply_to is not None else None,
         )
 
     def _replies_to_us(self, message: Message) -> bool:
