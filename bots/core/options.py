@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 MAX_PROMPT_CHARS = 2000
+MAX_NEGATIVE_CHARS = 500  # what Discord's /video declares for its `negative` option
 MAX_SECONDS = 5
 MAX_STEPS = 100
 ASPECTS = ("16:9", "9:16", "1:1")
@@ -67,6 +68,15 @@ def clean_prompt(text: str) -> str:
     if len(prompt) > MAX_PROMPT_CHARS:
         raise InputError("prompt_too_long", max=MAX_PROMPT_CHARS, length=len(prompt))
     return prompt
+
+
+def clean_negative(text: str) -> str:
+    """The things to keep out of a clip (``--no …``, Discord's ``negative``), cleaned and
+    capped: the same limit whichever way it was typed."""
+    negative = clean_prompt(text)
+    if len(negative) > MAX_NEGATIVE_CHARS:
+        raise InputError("negative_too_long", max=MAX_NEGATIVE_CHARS, length=len(negative))
+    return negative
 
 
 def _is_forbidden(ch: str) -> bool:
@@ -127,7 +137,7 @@ def _apply(opts: VideoOptions, name: str, value: str) -> VideoOptions:
         return replace(opts, seed=_int_in(value, 0, 2**32 - 1, "bad_seed"))
     if name == "steps":
         return replace(opts, steps=_int_in(value, 1, MAX_STEPS, "bad_steps"))
-    return replace(opts, negative=clean_prompt(value))
+    return replace(opts, negative=clean_negative(value))
 
 
 def parse_aspect(value: str) -> str:
