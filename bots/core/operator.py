@@ -53,8 +53,9 @@ def user_ref(platform: str, raw: str) -> str:
 def parse_order(platform: str, name: str, args: Sequence[str]) -> Order:
     """A chat command's words as an order; raises GrantError when they don't fit.
 
-    ``/grant <user> <clips> [gpu seconds] [in flight]``, ``/ban <user>`` (``/ban <user> off``
-    lifts it, as before ``/unban`` existed), ``/unban <user>``, ``/usage <user>``, ``/stats``.
+    ``/grant <user> <clips> [gpu seconds] [in flight]`` (``-``: unchanged), ``/ban <user>``
+    (``/ban <user> off`` lifts it, as before ``/unban`` existed), ``/unban <user>``,
+    ``/usage <user>``, ``/stats``.
     """
     action = Action(name)
     if action is Action.STATS:
@@ -68,7 +69,8 @@ def parse_order(platform: str, name: str, args: Sequence[str]) -> Order:
     if action is Action.GRANT:
         if not 1 <= len(rest) <= 3:
             raise GrantError("/grant needs clips per day")
-        return Order(action, user, check_grant(*rest))
+        # "-" leaves that limit as it is (so a later limit can be given alone).
+        return Order(action, user, check_grant(*[None if r == "-" else r for r in rest]))
     if action is Action.BAN and [r.lower() for r in rest] == ["off"]:
         return Order(Action.UNBAN, user)
     if rest:
