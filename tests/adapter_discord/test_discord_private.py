@@ -11,7 +11,7 @@ from bots.i18n import t
 from storage import QuotaLimits, Storage
 from tests.adapter_discord.fake_discord import FakeDiscord
 from tests.adapter_discord.harness import immediate_refusal, running_bot
-from tests.adapter_discord.payloads import USER, click, slash
+from tests.adapter_discord.payloads import USER, click, slash, with_buttons
 
 pytestmark = pytest.mark.slow
 STRANGER = "700000000000000077"
@@ -24,10 +24,11 @@ async def test_a_strangers_retry_is_answered_only_to_them(
         sent = await fake.interact(slash(fake, "video", {"prompt": "a heron in the reeds"}))
         [status] = await fake.wait_for(lambda: fake.find("edit_message", sent["token"]))
         [job] = await storage.jobs.jobs_of(f"discord:{USER}")
-        message = fake.messages[status.payload["id"]]
-        for action in ("retry", "vary"):
+        ids = (f"clip:retry:{job.id}", f"clip:vary:{job.id}")
+        message = with_buttons(fake.messages[status.payload["id"]], *ids)
+        for custom_id in ids:
             text = await immediate_refusal(fake, click(
-                fake, message, f"clip:{action}:{job.id}", user_id=STRANGER, locale="fr"))
+                fake, message, custom_id, user_id=STRANGER, locale="fr"))
             assert text == t("fr", "again_not_yours")
         assert not await storage.jobs.jobs_of(f"discord:{STRANGER}")
         assert not fake.find("delete_message")
