@@ -99,10 +99,13 @@ class Handlers:
             return
         private = message.chat.type == ChatType.PRIVATE
         name, target, caption = command_of(message.caption or "")
-        if name == "video" and target and not addressed_to_us(target, self.bot.username,
-                                                              private=private):
-            return
-        if name != "video":
+        if name == "video":
+            if target and not addressed_to_us(target, self.bot.username, private=private):
+                return
+        elif name:  # another command as a caption: its words are the prompt, in private only
+            if not private:
+                return
+        else:
             asked = self._request_in(message, message.caption or "", private=private)
             if asked is None:
                 return
@@ -166,11 +169,11 @@ class Handlers:
                 who, button.arg, vary=button.action is Action.VARY,
                 idem_key=callback_key(query.id), reply={"message_id": reply_to},
             )
-            if isinstance(res, Refusal) and who.chat_id != who.user_id and answer(
-                    who, res).private:
+            reply = answer(who, res)
+            if reply.private and who.chat_id != who.user_id:
                 # Someone's own business (another member's clip, their quota): only the
                 # person who pressed sees it, as the button's answer.
-                await query.answer(answer(who, res).text[:CALLBACK_TEXT], show_alert=True)
+                await query.answer(reply.text[:CALLBACK_TEXT], show_alert=True)
                 return
             await query.answer()
             await self._answer(who, reply_to, res)

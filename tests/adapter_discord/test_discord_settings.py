@@ -94,7 +94,8 @@ async def test_an_exhausted_server_pool_refuses_until_a_clip_comes_back(
     await storage.guilds.set_pool(NAME, 1)
     async with running_bot(fake, storage, redis_url):
         await queued(fake, slash(fake, "video", {"prompt": "a harbour"}))
-        text = await private_followup(
+        # Refused privately at once: no public "thinking…" first.
+        text = await immediate_refusal(
             fake, slash(fake, "video", {"prompt": "a lighthouse"}, user_id=OTHER_USER,
                         locale="fr"))
         assert text.startswith(head("fr", "pool_clips", limit="1"))

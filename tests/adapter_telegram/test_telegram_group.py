@@ -7,7 +7,7 @@ from bots.i18n import t
 from bots.telegram.app import Running
 from storage import QuotaLimits, Storage
 from tests.adapter_telegram.fake_bot_api import BOT_USERNAME, FakeBotApi
-from tests.adapter_telegram.updates import GROUP_ID, message, press, user
+from tests.adapter_telegram.updates import GROUP_ID, message, photo, press, user
 
 LIMITS = QuotaLimits(daily_clips=5, max_inflight=3, max_queue=50)
 
@@ -97,3 +97,19 @@ async def test_another_members_retry_is_answered_only_to_them(
     assert answer.params.get("show_alert") in (True, "true")
     assert len(api.sent_to(GROUP_ID)) == 1  # nothing public
     assert not await storage.jobs.jobs_of("telegram:607")
+
+
+async def test_photo_with_a_mention_in_group_is_a_request(
+        api: FakeBotApi, bot: Running, storage: Storage) -> None:
+    ana = user(608)
+    quiet = api.add_file(b"\xff\xd8 holiday snap")
+    await api.inject(photo("look at this", sender=ana, file_id=quiet, chat_id=GROUP_ID))
+    asked = api.add_file(b"\xff\xd8 not really a jpeg")
+    await api.inject(photo(f"@{BOT_USERNAME} make it move", sender=ana, file_id=asked,
+                           chat_id=GROUP_ID))
+    await api.wait_for(lambda: api.sent_to(GROUP_ID), timeout=10)
+    await api.inject(message("/help", sender=ana, chat_id=GROUP_ID))
+    await api.wait_for(lambda: t("en", "help") in api.texts_to(GROUP_ID), timeout=10)
+    # No engine here animates images: the polite refusal shows the mention was heard, and
+    # the photo without one got nothing.
+    assert api.texts_to(GROUP_ID) == [t("en", "image_unsupported"), t("en", "help")]

@@ -48,7 +48,8 @@ def photo(caption: str, *, sender: dict[str, Any], file_id: str,
           chat_id: int | None = None) -> dict[str, Any]:
     sizes = [{"file_id": file_id, "file_unique_id": file_id + "u", "width": 320,
               "height": 240, "file_size": 1000}]
-    return message(None, sender=sender, chat_id=chat_id, photo=sizes, caption=caption)
+    extra: dict[str, Any] = {"caption_entities": mentions(caption)} if mentions(caption) else {}
+    return message(None, sender=sender, chat_id=chat_id, photo=sizes, caption=caption, **extra)
 
 
 def document(caption: str, *, sender: dict[str, Any], file_id: str, mime: str,
