@@ -11,7 +11,7 @@ import discord
 
 from bots.core.commands import Reply, answer
 from bots.core.early import early_refusal
-from bots.core.options import VideoOptions
+from bots.core.options import VideoOptions, parse_request
 from bots.core.service import Refusal, Submitted, Who
 from bots.discord import embeds, policy, views
 from bots.discord.deps import Deps
@@ -134,7 +134,8 @@ async def start_video(
     if not verdict.allowed:
         return
     who = who_of(interaction)
-    if await _refused_early(interaction, deps, who, verdict):
+    parsed = parse_request(prompt, defaults).prompt  # checked by the command already
+    if await _refused_early(interaction, deps, who, verdict, prompt=parsed):
         return
     message_id = await defer_visible(interaction)
     ctx = reply_context(interaction, message_id)
@@ -174,10 +175,13 @@ async def again(interaction: discord.Interaction, deps: Deps, job_id: str, *, va
 
 
 async def _refused_early(interaction: discord.Interaction, deps: Deps, who: Who,
-                         verdict: policy.Admission, *, again_of: str | None = None) -> bool:
-    """Decide before deferring: a refusal the core already knows (quota, ban, the server's
-    pool, someone else's clip) is answered privately at once, with no public 'thinking…'."""
-    refusal = await early_refusal(deps.service, who, pool=verdict.pool, again_of=again_of)
+                         verdict: policy.Admission, *, again_of: str | None = None,
+                         prompt: str | None = None) -> bool:
+    """Decide before deferring: a refusal the core already knows (a rule, quota, ban, the
+    server's pool, someone else's clip) is answered privately at once, with no public
+    'thinking…'."""
+    refusal = await early_refusal(deps.service, who, pool=verdict.pool, again_of=again_of,
+                                  prompt=prompt)
     if refusal is None:
         return False
     await refuse_now(interaction, answer(who, refusal).text)
