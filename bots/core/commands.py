@@ -93,6 +93,11 @@ def job_buttons(locale: str, job_id: str, *kinds: ButtonKind) -> tuple[Button, .
     return tuple(Button(kind, job_id, t(locale, f"btn_{kind.value}")) for kind in kinds)
 
 
+def notice(who: Who, key: str) -> Reply:
+    """A plain catalog message (an unreadable photo, a sticker...) as a reply."""
+    return Reply(t(who.locale, key), key)
+
+
 def answer(who: Who, res: Submitted | Refusal) -> Reply:
     """A request's outcome: the acknowledgement with a Cancel button, or the refusal."""
     if isinstance(res, Refusal):

@@ -19,9 +19,8 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bots.core.commands import Commands, Reply, answer
+from bots.core.commands import Commands, Reply, answer, notice
 from bots.core.service import ClipService, Refusal, Submitted, Who
-from bots.i18n import t
 from bots.telegram.buttons import keyboard
 from bots.telegram.parse import (
     PLATFORM,
@@ -115,13 +114,13 @@ class Handlers:
         media: PhotoSize | Document | None = (
             message.photo[-1] if message.photo else message.document)  # sizes: smallest first
         if media is None or (isinstance(media, Document) and media.mime_type not in IMAGE_TYPES):
-            await self._send(who, message.message_id, t(who.locale, "image_bad"))
+            await self._reply(who, message.message_id, notice(who, "image_bad"))
             return
         res: Submitted | Refusal | None = await self.service.image_refusal(who, media.file_size)
         if res is None:
             data = await self._download(media)
             if data is None:
-                await self._send(who, message.message_id, t(who.locale, "image_bad"))
+                await self._reply(who, message.message_id, notice(who, "image_bad"))
                 return
             res = await self.service.request_video(
                 who, caption, idem_key=message_key(who.chat_id, message.message_id),
@@ -142,7 +141,7 @@ class Handlers:
         if message is None or update.effective_user is None:
             return
         who = await self._who(update)
-        await self._send(who, message.message_id, t(who.locale, "empty_prompt"))
+        await self._reply(who, message.message_id, notice(who, "empty_prompt"))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

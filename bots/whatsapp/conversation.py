@@ -7,10 +7,9 @@ import time
 
 import aiohttp
 
-from bots.core.commands import ButtonKind, Commands, Reply, Style, answer
+from bots.core.commands import ButtonKind, Commands, Reply, Style, answer, notice
 from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.service import ClipService, Refusal, Submitted, Who
-from bots.i18n import t
 from bots.whatsapp.delivery import release_held
 from bots.whatsapp.graph import GraphClient, GraphError
 from bots.whatsapp.phrases import VARY, guess_locale, parse_button
@@ -54,7 +53,7 @@ class Conversation:
         elif msg.kind == "image":
             await self._image(who, msg)
         else:
-            await self._say(who, t(who.locale, "wa_unsupported"))
+            await self._reply(who, notice(who, "wa_unsupported"))
 
     async def _who(self, wa_id: str) -> Who:
         chosen = await self.state.language(wa_id)
@@ -99,7 +98,7 @@ class Conversation:
             data, _mime = await self.graph.download(msg.media_id, MAX_IMAGE_BYTES)
         except (GraphError, aiohttp.ClientError) as exc:
             log.info("could not fetch the user's photo: %s", exc)
-            await self._say(who, t(who.locale, "image_bad"))
+            await self._reply(who, notice(who, "image_bad"))
             return
         res = await self.service.request_video(
             who, msg.text, idem_key=f"{PLATFORM}:{msg.message_id}", reply=_reply(msg),
