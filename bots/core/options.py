@@ -18,6 +18,7 @@ from clipbot.contract import MAX_SECONDS as MAX_SECONDS
 from clipbot.contract import MAX_STEPS, MIN_SECONDS
 
 MAX_PROMPT_CHARS = 2000
+MAX_NEGATIVE_CHARS = 500  # what Discord's /video declares for its `negative` option
 ASPECT_ALIASES = {
     "16:9": "16:9", "landscape": "16:9", "wide": "16:9", "horizontal": "16:9",
     "9:16": "9:16", "portrait": "9:16", "vertical": "9:16", "story": "9:16",
@@ -69,6 +70,15 @@ def clean_prompt(text: str) -> str:
     if len(prompt) > MAX_PROMPT_CHARS:
         raise InputError("prompt_too_long", max=MAX_PROMPT_CHARS, length=len(prompt))
     return prompt
+
+
+def clean_negative(text: str) -> str:
+    """The things to keep out of a clip (``--no …``, Discord's ``negative``), cleaned and
+    capped: the same limit whichever way it was typed."""
+    negative = clean_prompt(text)
+    if len(negative) > MAX_NEGATIVE_CHARS:
+        raise InputError("negative_too_long", max=MAX_NEGATIVE_CHARS, length=len(negative))
+    return negative
 
 
 def _is_forbidden(ch: str) -> bool:
@@ -129,7 +139,7 @@ def _apply(opts: VideoOptions, name: str, value: str) -> VideoOptions:
         return replace(opts, seed=parse_seed(value))
     if name == "steps":
         return replace(opts, steps=parse_steps(value))
-    return replace(opts, negative=clean_prompt(value))
+    return replace(opts, negative=clean_negative(value))
 
 
 def parse_aspect(value: str) -> str:

@@ -201,8 +201,10 @@ class ClipService:
     ) -> Submitted | Refusal:
         """Retry (same prompt, new seed) or Vary (new seed plus a small change of shot)."""
         job = await self.storage.jobs.get(job_id)
-        if job is None or job.user != who.user:
+        if job is None:
             return Refusal("not_found")
+        if job.user != who.user:  # someone else's clip, pressed in a group
+            return Refusal("again_not_yours")
         r = job.request
         prompt = r.prompt
         if vary:

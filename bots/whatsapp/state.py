@@ -105,5 +105,7 @@ class ChatState:
     async def set_language(self, wa_id: str, lang: str) -> None:
         await self.redis.set(self.key("lang", wa_id), lang, ex=LANG_TTL_S)
 
+    set_lang = set_language  # the command table's name for it
+
     async def forget(self, wa_id: str) -> None:
         await self.redis.delete(*(self.key(k, wa_id) for k in ("seen", "held", "lang")))
