@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from storage.clips import ClipStore
 from storage.jobs import JobStore
@@ -16,8 +16,8 @@ async def forget(jobs: JobStore, clips: ClipStore, user: str) -> int:
     can ask for a new clip straight away. Quota counters stay (anonymous numbers, so that
     forgetting cannot reset a quota). Returns the number of jobs forgotten."""
     k, redis = jobs.keys, jobs.redis
-    ids = set(await redis.zrange(k.user_jobs(user), 0, -1))
-    ids |= await redis.smembers(k.active(user))
+    ids = set(cast("list[str]", await redis.zrange(k.user_jobs(user), 0, -1)))
+    ids |= cast("set[str]", await redis.smembers(k.active(user)))
     for job_id in ids:
         clip_id = await jobs.forget_job(job_id, user)
         if clip_id:

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -149,7 +150,7 @@ def parse(body: bytes) -> list[Inbound]:
 
 def _inbound(msg: _Message, value: _Value) -> Inbound:
     sender = msg.sender or (value.contacts[0].wa_id if value.contacts else "")
-    base = {
+    base: dict[str, Any] = {
         "message_id": msg.id,
         "sender": sender,
         "timestamp": msg.timestamp,
