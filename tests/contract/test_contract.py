@@ -87,8 +87,6 @@ async def test_forget(driver: Driver, storage: Storage) -> None:
     assert await jobs(storage, driver) == []
 
 
-@pytest.mark.xfail(strict=True, reason="a job running at /forget stays in the user's "
-                   "in-flight set (storage/privacy.py); fixed with the cancel/forget work")
 async def test_forget_during_a_running_job_then_a_new_prompt_is_accepted(
         open_driver: OpenDriver, storage: Storage) -> None:
     driver = await open_driver(dataclasses.replace(LIMITS, max_inflight=1))
