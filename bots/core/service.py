@@ -39,6 +39,15 @@ VARIATIONS = (
 )
 
 
+def admin_scope(bare_id: str) -> str | None:
+    """The one platform a bare admin id (no ``platform:``) names: a Discord snowflake has
+    17-20 digits, a Telegram user id fewer. Never WhatsApp (a phone number anyone can own)
+    nor the web chat (ids made by the server)."""
+    if not bare_id.isascii() or not bare_id.isdigit():
+        return None
+    return "discord" if len(bare_id) >= 17 else "telegram"
+
+
 @dataclass(frozen=True)
 class Who:
     """The person asking, as the adapter knows them. ``scopes`` are wider places the chat
@@ -87,7 +96,9 @@ class ClipService:
         self.config = config or CoreConfig()
 
     def is_admin(self, who: Who) -> bool:
-        return who.user in self.config.admins or who.user_id in self.config.admins
+        if who.user in self.config.admins:
+            return True
+        return who.user_id in self.config.admins and admin_scope(who.user_id) == who.platform
 
     async def image_refusal(self, who: Who, size: int | None) -> Refusal | None:
         """The cheap checks before an adapter downloads a user's photo: a live engine can

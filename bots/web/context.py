@@ -26,7 +26,7 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 # Ids that come from the browser (message ids, job ids in URLs) must look like this before
 # they get anywhere near a Redis key.
-SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SAFE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # with fullmatch: "$" would let "\n" in
 
 
 @dataclass
@@ -84,7 +84,7 @@ def who(request: web.Request) -> Who:
 
 
 def safe_id(value: object) -> str:
-    if not isinstance(value, str) or not SAFE_ID.match(value):
+    if not isinstance(value, str) or not SAFE_ID.fullmatch(value):
         raise ApiError(400, "web_bad_request")
     return value
 

@@ -96,8 +96,19 @@ def _same_origin(request: web.Request) -> None:
     origin = request.headers.get("Origin")
     if origin is None:
         return  # not a browser, or a same-origin GET: cookies are what authenticates
-    if urlsplit(origin).netloc != request.host:
+    parts = urlsplit(origin)
+    # The scheme counts too: a page on http://host must not act on https://host.
+    if parts.netloc != request.host or parts.scheme != _scheme(request):
         raise ApiError(403, "web_forbidden_origin")
+
+
+def _scheme(request: web.Request) -> str:
+    # Behind a TLS proxy the app sees http; the proxy's header says what the browser used.
+    return "https" if _is_https(request) else "http"
+
+
+def _is_https(request: web.Request) -> bool:
+    return request.secure or request.headers.get("X-Forwarded-Proto") == "https"
 
 
 def _error(request: web.Request, status: int, key: str, **params: object) -> web.Response:
@@ -117,6 +128,6 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, sess:
         samesite="Lax",
         # Behind an HTTPS proxy the app sees plain HTTP; a spoofed header only marks the
         # sender's own cookie Secure.
-        secure=request.secure or request.headers.get("X-Forwarded-Proto") == "https",
+        secure=_is_https(request),
         path="/",
     )
