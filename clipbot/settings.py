@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from redis.connection import parse_url
 
+from storage.jobs import IDEM_TTL_S
 from storage.keys import prefix_problem
 from storage.models import QuotaLimits
 
@@ -125,9 +126,11 @@ class Settings(BaseSettings):
     whatsapp_api_version: str = "v21.0"
     whatsapp_host: str = "127.0.0.1"
     whatsapp_port: int = 8090
+    # A replay younger than the idempotency keys (IDEM_TTL_S, 48 h) finds its key and is
+    # ignored; an older one is refused here, so no signed body ever makes a second job.
     whatsapp_max_age_s: int = Field(
-        86400, gt=0, description="older messages are refused as replays; keep it below the "
-        "idempotency keys' lifetime"
+        36 * 3600, gt=0, lt=IDEM_TTL_S,
+        description="messages older than this (Meta's timestamp) are refused as replays",
     )
 
     @field_validator("admin_ids", "discord_guild_ids", mode="before")
