@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     web_port: int = 8080
     web_secret: str = ""
     web_password: str = ""
+    # Password attempts (right or wrong) per client address, and from everyone together,
+    # in any window of web_login_window_s; over either, a polite "try again in ..." (429).
+    web_login_attempts: int = Field(10, gt=0)
+    web_login_global_attempts: int = Field(100, gt=0)
+    web_login_window_s: float = Field(300.0, gt=0)
+    web_trust_forwarded_for: bool = Field(
+        False, description="client address from the proxy's X-Forwarded-For (behind a proxy)"
+    )
 
     log_level: str = "INFO"
     log_format: str = Field("json", description="'json' lines or 'text'")

@@ -127,6 +127,10 @@ class Keys:
     def image(self, job_id: str) -> str:
         return self._k("image", job_id)
 
+    def rate(self, kind: str, client: str) -> str:
+        """Sorted set of recent attempts of one kind by one client ("*": everyone)."""
+        return self._k("rate", kind, client)
+
     @property
     def pattern(self) -> str:
         """SCAN pattern matching every key of this deployment (tests clean with it)."""

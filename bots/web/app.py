@@ -17,11 +17,13 @@ from bots.core.service import ClipService
 from bots.web import clips, live, routes
 from bots.web.context import CTX, SOCKETS, WebContext
 from bots.web.events import EventHub, WebSink, watch_queue
+from bots.web.login import LOGIN_LIMIT, TRUST_FORWARDED
 from bots.web.middleware import guard
 from bots.web.session import SessionSigner, load_secret
 from clipbot.settings import Settings
 from clipbot.wiring import core_config, open_storage
 from storage import Storage
+from storage.ratelimit import Limit, RateLimiter
 
 log = logging.getLogger("clipbot.web")
 STATIC = Path(__file__).parent / "static"
@@ -43,6 +45,13 @@ def create_app(settings: Settings, storage: Storage, service: ClipService) -> we
         max_body=MAX_BODY,
     )
     app[SOCKETS] = weakref.WeakSet()
+    window = settings.web_login_window_s
+    app[LOGIN_LIMIT] = RateLimiter(
+        storage.redis, storage.keys, "login",
+        per_client=Limit(settings.web_login_attempts, window),
+        overall=Limit(settings.web_login_global_attempts, window),
+    )
+    app[TRUST_FORWARDED] = settings.web_trust_forwarded_for
     r = app.router
     r.add_get("/", routes.index)
     r.add_get("/healthz", routes.healthz)

@@ -27,6 +27,7 @@ from bots.web.context import (
     session,
     who,
 )
+from bots.web.login import check_login_rate
 from bots.web.middleware import set_session_cookie
 from bots.web.session import MAX_AGE_S, Session
 from bots.web.texts import client_strings, direction, languages
@@ -88,6 +89,7 @@ async def _boot(request: web.Request, loc: str) -> dict[str, Any]:
 
 
 async def login(request: web.Request) -> web.Response:
+    await check_login_rate(request)  # before anything else: parallel guesses count too
     body = await read_json(request)
     attempt = body.get("password")
     c = ctx(request)
