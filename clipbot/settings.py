@@ -98,6 +98,14 @@ class Settings(BaseSettings):
     web_trust_forwarded_for: bool = Field(
         False, description="client address from the proxy's X-Forwarded-For (behind a proxy)"
     )
+    # Connection limits of the web chat (see SECURITY.md for what each one answers).
+    web_max_connections: int = Field(1000, gt=0, description="open connections; more get 503")
+    web_header_timeout_s: float = Field(
+        15.0, gt=0, description="to send a request's headers (and idle keep-alive)"
+    )
+    web_body_timeout_s: float = Field(120.0, gt=0, description="to send a request's body")
+    web_max_uploads: int = Field(8, gt=0, description="photo uploads read at once; more get 503")
+    web_max_sockets_per_session: int = Field(8, gt=0, description="live-update sockets per browser")
 
     log_level: str = "INFO"
     log_format: str = Field("json", description="'json' lines or 'text'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import weakref
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class WebContext:
     hub: EventHub
     index_html: str
     max_body: int
+    body_timeout_s: float = 120.0  # to receive a whole request body
 
 
 CTX = web.AppKey("clipbot_web", WebContext)
@@ -94,7 +96,10 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > ctx(request).max_body:
         raise ApiError(413, "web_too_large")
     try:
-        body = await request.json()
+        async with asyncio.timeout(ctx(request).body_timeout_s):
+            body = await request.json()
+    except TimeoutError:
+        raise ApiError(408, "web_too_slow") from None
     except web.HTTPRequestEntityTooLarge:
         raise ApiError(413, "web_too_large") from None
     except (ValueError, UnicodeDecodeError):

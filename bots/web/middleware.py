@@ -19,6 +19,7 @@ from bots.web.context import (
     choose_locale,
     error_body,
 )
+from bots.web.limits import upload_slot
 from bots.web.session import COOKIE, MAX_AGE_S, Session
 from bots.web.upload import is_upload
 
@@ -36,6 +37,8 @@ STATUS_KEYS = {
     405: "web_bad_request",
     413: "web_too_large",
     415: "web_bad_request",
+    429: "web_busy",
+    503: "web_busy",
 }
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -57,7 +60,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[LOCALE] = choose_locale(request)
     try:
         _check(request, sess)
-        response = await handler(request)
+        if is_upload(request):
+            async with upload_slot(request):  # 503 when all are taken: memory stays bounded
+                response = await handler(request)
+        else:
+            response = await handler(request)
     except ApiError as exc:
         response = _error(request, exc.status, exc.key, **exc.params)
     except web.HTTPException as exc:

@@ -110,6 +110,9 @@ async def message(request: web.Request) -> web.Response:
     person = who(request)  # before reading a photo nobody may act for
     image: bytes | None = None
     if is_upload(request):
+        # Refused without reading a byte of the body when no engine takes photos.
+        if (early := await ctx(request).service.image_refusal(person, None)) is not None:
+            return web.json_response(await _answer(request, person, early))
         upload = await read_upload(request)
         body: dict[str, Any] = {"text": "", **upload.fields}
         image = upload.image
