@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import io
 import multiprocessing
+import os
 import threading
 import warnings
 import weakref
@@ -93,6 +94,13 @@ def _raise(key: str | None) -> None:
         raise InputError(key)
 
 
+def _lower_priority() -> None:
+    # Decoding is background work: on a small machine the event loop serving every chat
+    # must win the CPU whenever it has something to do.
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
 class _Budget:
     """A weighted semaphore of pixels, for one event loop (hand-written: asyncio has none;
     release is synchronous so a worker finishing late never needs a task to give back)."""
@@ -168,7 +176,8 @@ class ImageChecker:
             if self._pool is None:
                 # spawn: forking a process that runs threads and an event loop is unsafe.
                 ctx = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
+                                                 initializer=_lower_priority)
             return self._pool
 
     def _reset(self) -> None:

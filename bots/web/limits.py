@@ -16,6 +16,7 @@ from bots.i18n import t
 from bots.web.context import ApiError
 
 UPLOAD_SLOTS = web.AppKey("clipbot_upload_slots", asyncio.Semaphore)
+HOLDS_SLOT = web.RequestKey("clipbot_holds_upload_slot", bool)
 SOCKETS_PER_SESSION = web.AppKey("clipbot_sockets_per_session", int)
 OPEN_SOCKETS = web.AppKey("clipbot_open_sockets", Counter)
 RETRY_AFTER_S = 5
@@ -74,15 +75,26 @@ def install(app: web.Application, *, max_uploads: int, sockets_per_session: int)
     app[OPEN_SOCKETS] = Counter()
 
 
-@contextlib.asynccontextmanager
-async def upload_slot(request: web.Request) -> AsyncIterator[None]:
-    """One of the photo-upload slots for this request, or 503 (never a queue: a waiting
-    upload would hold its connection and its bytes)."""
+async def take_upload_slot(request: web.Request) -> None:
+    """One of the photo-upload slots, held until the request is answered (its bytes live
+    that long), or 503: never a queue, where a waiting upload would hold its connection.
+    Taken just before the body is read, so a photo refused without reading costs none."""
     slots = request.app[UPLOAD_SLOTS]
     if slots.locked():
         raise ApiError(503, "web_busy")
-    async with slots:
+    await slots.acquire()
+    request[HOLDS_SLOT] = True
+
+
+@contextlib.asynccontextmanager
+async def upload_slots_released(request: web.Request) -> AsyncIterator[None]:
+    """Gives back the slot ``take_upload_slot`` took for this request, however it ends."""
+    try:
         yield
+    finally:
+        if request.get(HOLDS_SLOT):
+            request[HOLDS_SLOT] = False
+            request.app[UPLOAD_SLOTS].release()
 
 
 @contextlib.contextmanager

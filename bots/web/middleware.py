@@ -19,7 +19,7 @@ from bots.web.context import (
     choose_locale,
     error_body,
 )
-from bots.web.limits import upload_slot
+from bots.web.limits import upload_slots_released
 from bots.web.session import COOKIE, MAX_AGE_S, Session
 from bots.web.upload import is_upload
 
@@ -60,10 +60,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[LOCALE] = choose_locale(request)
     try:
         _check(request, sess)
-        if is_upload(request):
-            async with upload_slot(request):  # 503 when all are taken: memory stays bounded
-                response = await handler(request)
-        else:
+        async with upload_slots_released(request):
             response = await handler(request)
     except ApiError as exc:
         response = _error(request, exc.status, exc.key, **exc.params)

@@ -12,6 +12,7 @@ from aiohttp import BodyPartReader, web
 from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.images import too_big
 from bots.web.context import CTX, ApiError
+from bots.web.limits import take_upload_slot
 
 # Browsers send this header only from our own script (fetch); a plain HTML form on another
 # site can't, and a cross-site fetch that adds it needs a CORS preflight we never grant.
@@ -45,6 +46,7 @@ async def read_upload(request: web.Request) -> Upload:
     message can be, 400 when it is not the form our page sends."""
     if request.content_length is not None and request.content_length > MAX_UPLOAD:
         raise _too_large()
+    await take_upload_slot(request)  # 503 when all are taken: memory stays bounded
     try:
         async with asyncio.timeout(request.app[CTX].body_timeout_s):
             return await _read_form(request)
