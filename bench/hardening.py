@@ -258,7 +258,8 @@ async def loop_lag(work: Callable[[], Awaitable[Any]]) -> dict[str, float]:
         task.cancel()
     lags.sort()
     return {"max_lag_ms": round(lags[-1] * 1000, 1),
-            "p99_lag_ms": round(lags[int(len(lags) * 0.99)] * 1000, 1), "turns": len(lags)}
+            "p99_lag_ms": round(lags[int(len(lags) * 0.99)] * 1000, 1), "turns": len(lags),
+            "turns_over_100ms": sum(lag > 0.1 for lag in lags)}
 
 
 async def send_photo(client: TestClient, data: bytes) -> str:

@@ -155,7 +155,9 @@ class ImageChecker:
         budget = self._budgets.setdefault(loop, _Budget(self.budget_pixels))
         await budget.acquire(pixels)
         try:
-            future = loop.run_in_executor(self._executor(), decode_check, data)
+            # Starting worker processes blocks for tens of ms each: never on the loop.
+            pool = self._pool or await asyncio.to_thread(self._executor)
+            future = loop.run_in_executor(pool, decode_check, data)
         except BaseException:
             budget.release(pixels)
             raise
@@ -175,9 +177,16 @@ class ImageChecker:
         with self._lock:
             if self._pool is None:
                 # spawn: forking a process that runs threads and an event loop is unsafe.
+                # (Workers import __main__ as __mp_main__: entry points keep the usual
+                # ``if __name__ == "__main__"`` guard.)
                 ctx = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
-                                                 initializer=_lower_priority)
+                pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
+                                           initializer=_lower_priority)
+                # Start every worker now (one is started per task otherwise, later, on
+                # whichever thread submits), and wait until each has answered once.
+                for done in [pool.submit(int) for _ in range(self.workers)]:
+                    done.result()
+                self._pool = pool
             return self._pool
 
     def _reset(self) -> None:
