@@ -187,9 +187,10 @@ async def bombs(n: int) -> dict[str, Any]:
         service = ClipService(storage, CoreConfig(limits=GENEROUS))
         server = TestServer(create_app(settings, storage, service))
         await server.start_server()
-        await storage.engines.beat(EngineInfo(engine_id="bench-i2v", model="wan-i2v",
-                                              device="cpu", preview=False,
-                                              supports_image=True))
+        stop = asyncio.Event()
+        beat = asyncio.create_task(announce_image_engine(prefix, stop))
+        while not await storage.engines.live():
+            await asyncio.sleep(0.1)
         clients = []
         try:
             for _ in range(n + 1):
@@ -233,6 +234,8 @@ async def bombs(n: int) -> dict[str, Any]:
                     "healthz_samples": len(latencies),
                     "load_average_1m": round(os.getloadavg()[0], 2)}
         finally:
+            stop.set()
+            await beat
             for client in clients:
                 await client.close()
             await server.close()

@@ -98,7 +98,7 @@ def _lower_priority() -> None:
     # Decoding is background work: on a small machine the event loop serving every chat
     # must win the CPU whenever it has something to do.
     with contextlib.suppress(OSError):
-        os.nice(10)
+        os.nice(19)
 
 
 class _Budget:
