@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bots.core import operator
 from clipbot.settings import Settings
 from clipbot.wiring import open_storage
-from storage import Storage
+from storage import QuotaView, Storage
 from storage.grants import GrantError, GrantValues, check_grant, check_user
 
 
@@ -21,25 +22,24 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
                                  "them)")
         else:
             user = check_user(args.user)
-            grant = (check_grant(args.clips, args.gpu_seconds, args.inflight)
-                     if args.action == "grant" else GrantValues())
+            order = None
+            if args.action in operator.ACTIONS:
+                grant = (check_grant(args.clips, args.gpu_seconds, args.inflight)
+                         if args.action == "grant" else GrantValues())
+                order = operator.Order(operator.Action(args.action), user, grant)
     except GrantError as exc:
         print(f"clipbot: {exc}", file=sys.stderr)
         return 2
     async with await open_storage(settings) as s:
         if args.action == "drain-engine":
             return await _drain(s, engine_id)
-        if args.action == "grant":
-            await s.accounts.grant(user, daily_clips=grant.daily_clips,
-                                   daily_gpu_s=grant.daily_gpu_s,
-                                   max_inflight=grant.max_inflight)
-        elif args.action in ("ban", "unban"):
-            await s.accounts.set_banned(user, args.action == "ban")
-        elif args.action == "jobs":
+        if order is None:  # jobs
             for job in await s.jobs.jobs_of(user, 20):
                 print(f"{job.id}  {job.state.value:9}  {job.request.prompt[:60]}")
             return 0
-        view = await s.accounts.quota(user, settings.limits)
+        # The same actions as the chat commands (/grant, /ban, /unban, /usage).
+        view = await operator.carry_out(s, settings.limits, order)
+        assert isinstance(view, QuotaView)
         print(f"{user}: {view.used_clips}/{view.limits.daily_clips} clips, "
               f"{view.used_gpu_s:.1f}/{view.limits.daily_gpu_s:.0f} GPU-s today, "
               f"{view.inflight} in flight{', BANNED' if view.banned else ''}")

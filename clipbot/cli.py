@@ -20,9 +20,11 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from clipbot.contract import Platform
+from clipbot.errors import ClipbotError
 from clipbot.settings import Settings, load_settings, redis_url_problem, settings_problem
 
-PLATFORMS = ("web", "telegram", "discord", "whatsapp")
+PLATFORMS = (Platform.WEB, Platform.TELEGRAM, Platform.DISCORD, Platform.WHATSAPP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("engine", help="run a GPU engine (takes jobs from Redis)")
 
     b = sub.add_parser("bots", help="run chat adapters")
-    for name in PLATFORMS:
-        b.add_argument(f"--{name}", action="store_true", help=f"run the {name} adapter")
+    for platform in PLATFORMS:
+        b.add_argument(f"--{platform}", action="store_true", help=f"run the {platform} adapter")
 
     g = sub.add_parser("generate", help="submit a prompt and wait for the clip")
     g.add_argument("prompt")
@@ -89,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                             format="%(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(_dispatch(args, settings))
+    except ClipbotError as exc:
+        print(f"clipbot: {exc}", file=sys.stderr)
+        return exc.exit_code
     except RedisError as exc:
         # Services keep the details in their log; interactive commands say one line.
         service = args.command in ("engine", "bots")
@@ -135,8 +140,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "bots":
         from bots.main import serve_bots
 
-        chosen = [p for p in PLATFORMS if getattr(args, p)]
-        return await serve_bots(settings, chosen or ["web"])
+        chosen: list[str] = [p for p in PLATFORMS if getattr(args, p)]
+        return await serve_bots(settings, chosen or [Platform.WEB])
     if args.command == "generate":
         from clipbot.generate import generate
 

@@ -11,29 +11,31 @@ import time
 import uuid
 from pathlib import Path
 
+from bots.core import render
 from bots.core.options import (
     InputError,
     VideoOptions,
     clean_prompt,
     parse_aspect,
     parse_seconds,
+    parse_seed,
+    parse_steps,
 )
 from bots.core.service import ClipService, Refusal, Who
+from bots.core.wiring import core_config
 from bots.i18n import duration, t
 from clipbot.settings import Settings
-from clipbot.wiring import core_config, open_storage
+from clipbot.wiring import open_storage
 from storage import JobState, Storage
 
 
 def cli_options(args: argparse.Namespace) -> VideoOptions:
     """Validate the command-line flags with the same rules as chat options."""
-    from bots.core.options import _int_in  # shared range check
-
     return VideoOptions(
         aspect=parse_aspect(args.ar),
         seconds=parse_seconds(str(args.seconds)),
-        seed=None if args.seed is None else _int_in(str(args.seed), 0, 2**32 - 1, "bad_seed"),
-        steps=None if args.steps is None else _int_in(str(args.steps), 1, 100, "bad_steps"),
+        seed=None if args.seed is None else parse_seed(str(args.seed)),
+        steps=None if args.steps is None else parse_steps(str(args.steps)),
         negative=None if args.negative is None else clean_prompt(args.negative),
         fast=args.fast,
     )
@@ -72,7 +74,7 @@ async def generate(args: argparse.Namespace, settings: Settings, user: str) -> i
             who, args.prompt, idem_key=f"cli:{uuid.uuid4().hex}", defaults=defaults
         )
         if isinstance(res, Refusal):
-            print(f"clipbot: {render_refusal(locale, res)}", file=sys.stderr)
+            print(f"clipbot: {render.refusal(locale, res)}", file=sys.stderr)
             return 2 if res.key not in ("queue_full", "inflight", "quota_clips", "quota_gpu",
                                         "banned") else 1
         if not res.engines_online:
@@ -83,15 +85,6 @@ async def generate(args: argparse.Namespace, settings: Settings, user: str) -> i
             await service.cancel(who, res.job_id)
             print("\ncancelled", file=sys.stderr)
             return 130
-
-
-def render_refusal(locale: str, refusal: Refusal) -> str:
-    p = dict(refusal.params)
-    if "reset_s" in p:
-        p["reset"] = duration(locale, p["reset_s"])
-    if "eta_s" in p:
-        p["eta"] = duration(locale, p["eta_s"])
-    return t(locale, refusal.key, **p)
 
 
 async def follow(
@@ -125,9 +118,7 @@ async def follow(
             return 0
         else:
             await storage.jobs.deliver(job_id, "cli")
-            reason = t(locale, f"error_{job.error}") if job.error else ""
-            bar.done(t(locale, "failed", reason=reason) if job.state is JobState.FAILED
-                     else t(locale, "cancelled"))
+            bar.done(render.failure(job))
             return 1
         await asyncio.sleep(0.2)
     print("clipbot: timed out waiting; the job continues (see clipbot status)", file=sys.stderr)

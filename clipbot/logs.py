@@ -87,7 +87,8 @@ class RedactSecrets(logging.Filter):
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, msg, then the record's ``extra`` fields."""
 
-    converter = time.gmtime  # timestamps in UTC, as the "Z" says
+    # Timestamps in UTC, as the "Z" says (typeshed types the attribute as localtime's).
+    converter = time.gmtime  # type: ignore[assignment]
 
     def __init__(self, *, salt: str, log_prompts: bool = False) -> None:
         super().__init__()

@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import Final
 
 import av
 import numpy as np
@@ -18,7 +19,7 @@ from PIL import Image
 
 # Inline playback on iOS/Android/WhatsApp: H.264 Main, 4:2:0, no B-frames (some players
 # stutter on reordering), moov before mdat so playback starts before the download ends.
-_CODEC = "libx264"
+_CODEC: Final = "libx264"
 _PRESET = "medium"
 _BASE_OPTIONS = {"profile": "main", "bf": "0", "x264-params": "bframes=0", "preset": _PRESET}
 
@@ -57,7 +58,7 @@ def encode_mp4(
     _check_frames(frames)
     frames = frames[:, : frames.shape[1] // 2 * 2, : frames.shape[2] // 2 * 2]
     _, height, width, _ = frames.shape
-    options = dict(_BASE_OPTIONS)
+    options: dict[str, object] = dict(_BASE_OPTIONS)
     if bitrate is None:
         options["crf"] = str(crf)
     else:
@@ -101,7 +102,7 @@ def thumbnail_jpeg(frame: np.ndarray, max_side: int = 320) -> bytes:
 
 def decode_frames(data: bytes) -> np.ndarray:
     """All frames of the first video stream as uint8 RGB [T,H,W,3]."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     if not frames:
         raise ValueError("no video frames in the data")
@@ -110,7 +111,7 @@ def decode_frames(data: bytes) -> np.ndarray:
 
 def probe_mp4(data: bytes) -> VideoInfo:
     """Describe an MP4, decoding every frame so the count is exact."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         stream = container.streams.video[0]
         ctx = stream.codec_context
         pts: list[int] = []

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -152,12 +152,14 @@ class _Jobs(Protocol):
 
 
 class _Engines(Protocol):
-    async def live(self) -> list[object]: ...
+    async def live(self) -> Sequence[object]: ...
 
 
 class _Storage(Protocol):
-    jobs: _Jobs
-    engines: _Engines
+    @property
+    def jobs(self) -> _Jobs: ...
+    @property
+    def engines(self) -> _Engines: ...
 
 
 async def refresh_queue_metrics(storage: _Storage, metrics: Metrics = METRICS) -> None:

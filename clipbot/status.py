@@ -14,8 +14,8 @@ async def show_status(settings: Settings) -> int:
         queued = await s.jobs.queue_depth()
         running = await s.jobs.running_count()
         engines = await s.engines.live()
-        stats = await s.redis.hgetall(s.keys.stats)
-        avg = float(stats.get("avg_job_s", DEFAULT_AVG_JOB_S))
+        stats = await s.jobs.stats()
+        avg = DEFAULT_AVG_JOB_S if stats.avg_job_s is None else stats.avg_job_s
         print(f"queue  {s.jobs.lane}: {queued} waiting, {running} generating "
               f"(cap {settings.max_queue})")
         print(f"engines: {len(engines)} live")
@@ -25,8 +25,8 @@ async def show_status(settings: Settings) -> int:
                 busy += ", draining (takes no new jobs, then exits)"
             note = " [preview model]" if e.preview else ""
             print(f"  {e.engine_id}  {e.model} on {e.device}{note}  {busy}")
-        print(f"jobs done: {stats.get('done', 0)}, failed: {stats.get('failed', 0)}, "
-              f"cancelled: {stats.get('cancelled', 0)}; average {avg:.1f} s per clip")
+        print(f"jobs done: {stats.done}, failed: {stats.failed}, "
+              f"cancelled: {stats.cancelled}; average {avg:.1f} s per clip")
         eta = eta_seconds(queued + 1, running, len(engines), avg)
         print(f"a new clip now: ready in ~{duration('en', eta)}"
               + ("" if engines else " once an engine is online"))

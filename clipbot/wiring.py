@@ -1,9 +1,7 @@
-"""Builds shared services from settings; every process's assembly point uses these."""
+"""Opens the shared storage from settings; every process's assembly point uses it."""
 
 from __future__ import annotations
 
-from bots.core.moderation import Rules
-from bots.core.service import CoreConfig
 from clipbot.settings import Settings
 from storage import Storage
 
@@ -20,11 +18,3 @@ async def open_storage(settings: Settings) -> Storage:
         heartbeat_ttl_ms=int(settings.heartbeat_ttl_s * 1000),
     )
 
-
-def core_config(settings: Settings) -> CoreConfig:
-    return CoreConfig(
-        limits=settings.limits,
-        gpu_seconds_per_full_clip=settings.gpu_seconds_per_full_clip,
-        admins=frozenset(settings.admin_ids),
-        rules=Rules.load(settings.rules_file),
-    )

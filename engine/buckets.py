@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FPS = 16  # Wan 2.1 is trained at 16 fps
-MAX_FRAMES = 81  # Wan 2.1's training length (5 s)
-ASPECTS: tuple[str, ...] = ("16:9", "9:16", "1:1")
+# The request contract lives in clipbot.contract (shared with the bots); re-exported here.
+from clipbot.contract import ASPECTS, FPS, MAX_SECONDS, MIN_SECONDS, frames_for
+
 PROFILES: tuple[str, ...] = ("full", "preview")
-MIN_SECONDS, MAX_SECONDS = 1, 5
 
 # Wan 2.1 480p sizes; the preview sizes keep the aspect and stay divisible by 16
 # (VAE factor 8 × patch 2), which the Wan pipeline requires.
@@ -32,16 +31,6 @@ class Bucket:
     @property
     def duration_s(self) -> float:
         return self.num_frames / self.fps
-
-
-def frames_for(seconds: int) -> int:
-    """The smallest 4k+1 frame count covering ``seconds`` at 16 fps (the VAE packs 4 frames)."""
-    if isinstance(seconds, bool) or not isinstance(seconds, int):
-        raise ValueError(f"seconds must be a whole number, got {seconds!r}")
-    if not MIN_SECONDS <= seconds <= MAX_SECONDS:
-        raise ValueError(f"seconds must be {MIN_SECONDS}..{MAX_SECONDS}, got {seconds}")
-    wanted = seconds * FPS + 1
-    return min(-(-(wanted - 1) // 4) * 4 + 1, MAX_FRAMES)
 
 
 def resolve_bucket(aspect: str, seconds: int, profile: str) -> Bucket:

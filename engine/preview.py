@@ -58,7 +58,7 @@ def build_preview_model(target: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         pipe = _build_pipeline()
-        pipe.save_pretrained(staging)
+        pipe.save_pretrained(staging)  # type: ignore[attr-defined]  # on DiffusionPipeline
         marker = {"version": PREVIEW_VERSION, "note": "random weights: output is noise"}
         (staging / MARKER).write_text(json.dumps(marker) + "\n")
         try:

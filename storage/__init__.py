@@ -6,6 +6,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -120,7 +121,7 @@ class Storage:
 
     async def image(self, job_id: str) -> bytes | None:
         """The photo a job animates, if it has one."""
-        return await self.blobs.get(self.keys.image(job_id))
+        return cast("bytes | None", await self.blobs.get(self.keys.image(job_id)))
 
     async def close(self) -> None:
         await self._stack.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
 
 from storage.keys import Keys
 from storage.models import QuotaLimits, QuotaView
@@ -50,7 +51,7 @@ class Accounts:
         daily_gpu_s: float | None = None,
         max_inflight: int | None = None,
     ) -> None:
-        fields = {
+        fields: dict[FieldT, EncodableT] = {
             name: value
             for name, value in (
                 ("daily_clips", daily_clips),

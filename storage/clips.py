@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from redis.asyncio import Redis
 
@@ -43,10 +43,10 @@ class RedisClipStore:
             await pipe.execute()
 
     async def get(self, clip_id: str) -> bytes | None:
-        return await self.redis.get(self.keys.clip(check_id(clip_id)))
+        return cast("bytes | None", await self.redis.get(self.keys.clip(check_id(clip_id))))
 
     async def thumb(self, clip_id: str) -> bytes | None:
-        return await self.redis.get(self.keys.thumb(check_id(clip_id)))
+        return cast("bytes | None", await self.redis.get(self.keys.thumb(check_id(clip_id))))
 
     async def delete(self, clip_id: str) -> None:
         await self.redis.delete(self.keys.clip(check_id(clip_id)), self.keys.thumb(clip_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -45,7 +46,7 @@ class EngineRegistry:
         """Ask a live engine to drain. None (and nothing written) if no such engine is live;
         else its heartbeat: '-' when idle, or the id of the job it is busy with."""
         keys = [self.keys.heartbeat(engine_id), self.keys.drain(engine_id)]
-        return await self._drain(keys=keys, args=[DRAIN_TTL_MS])
+        return cast("str | None", await self._drain(keys=keys, args=[DRAIN_TTL_MS]))
 
     async def drain_requested(self, engine_id: str) -> bool:
         return bool(await self.redis.exists(self.keys.drain(engine_id)))
@@ -55,7 +56,7 @@ class EngineRegistry:
 
     async def live(self) -> list[EngineInfo]:
         """Engines with a live heartbeat; forgets announcements of dead ones."""
-        raw = await self.redis.hgetall(self.keys.engines)
+        raw = cast("dict[str, str]", await self.redis.hgetall(self.keys.engines))
         alive: list[EngineInfo] = []
         for engine_id, blob in raw.items():
             beat = await self.redis.get(self.keys.heartbeat(engine_id))
@@ -68,7 +69,7 @@ class EngineRegistry:
 
     async def prune(self) -> int:
         """Drop announcements whose heartbeat expired (their jobs are reclaimed separately)."""
-        raw = await self.redis.hkeys(self.keys.engines)
+        raw = cast("list[str]", await self.redis.hkeys(self.keys.engines))
         dead = [e for e in raw if not await self.redis.exists(self.keys.heartbeat(e))]
         if dead:
             await self.redis.hdel(self.keys.engines, *dead)

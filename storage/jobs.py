@@ -15,6 +15,7 @@ from storage.models import (
     JobRecord,
     JobRequest,
     JobState,
+    JobStats,
     QuotaLimits,
     Refused,
     SharedPool,
@@ -109,6 +110,9 @@ class JobStore:
 
     async def running_count(self) -> int:
         return await self.redis.hlen(self.keys.running)
+
+    async def stats(self) -> JobStats:
+        return JobStats.from_hash(await self.redis.hgetall(self.keys.stats))
 
     async def cancel(self, job_id: str, user: str) -> str:
         """'cancelled', 'cancelling' (engine will stop), 'missing', or the final state."""

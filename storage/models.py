@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -184,6 +185,26 @@ class QuotaView:
     @property
     def gpu_s_left(self) -> float:
         return max(0.0, self.limits.daily_gpu_s - self.used_gpu_s)
+
+
+@dataclass(frozen=True)
+class JobStats:
+    """Totals of the deployment (the ``stats`` hash that finish.lua keeps)."""
+
+    done: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    gpu_s: float = 0.0
+    avg_job_s: float | None = None  # moving average; None until a first job is done
+
+    @classmethod
+    def from_hash(cls, h: Mapping[str, str]) -> JobStats:
+        avg = h.get("avg_job_s")
+        return cls(
+            done=int(h.get("done", 0)), failed=int(h.get("failed", 0)),
+            cancelled=int(h.get("cancelled", 0)), gpu_s=float(h.get("gpu_s", 0.0)),
+            avg_job_s=None if avg is None else float(avg),
+        )
 
 
 @dataclass(frozen=True)

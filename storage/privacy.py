@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from storage.clips import ClipStore
 from storage.jobs import JobStore
@@ -12,11 +12,12 @@ async def forget(jobs: JobStore, clips: ClipStore, user: str) -> int:
     """Cancel the user's unfinished jobs, then delete every job record, clip and idempotency
     key of theirs. Quota counters stay (anonymous numbers). Returns jobs deleted."""
     k, redis = jobs.keys, jobs.redis
-    ids = await redis.zrange(k.user_jobs(user), 0, -1)
-    for job_id in await redis.smembers(k.active(user)):
+    ids = cast("list[str]", await redis.zrange(k.user_jobs(user), 0, -1))
+    for job_id in cast("set[str]", await redis.smembers(k.active(user))):
         await jobs.cancel(job_id, user)
     for job_id in ids:
-        clip_id, idem = await redis.hmget(k.job(job_id), "clip_id", "idem")
+        fields = await redis.hmget(k.job(job_id), "clip_id", "idem")
+        clip_id, idem = cast("list[str | None]", fields)
         if clip_id:
             await clips.delete(clip_id)
         # The pending charge (if undelivered) goes too: the counters keep the number.

@@ -3,6 +3,8 @@ mid-job still gets (and delivers) every result."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
@@ -45,9 +47,10 @@ class ResultReader:
         return await self._read(">", count, block_ms)
 
     async def _read(self, start: str, count: int, block: int | None) -> list[ResultEvent]:
-        res = await self.redis.xreadgroup(
+        reply = await self.redis.xreadgroup(
             BOT_GROUP, self.consumer, {self.stream: start}, count=count, block=block
         )
+        res = cast("list[tuple[str, list[tuple[str, dict[str, str]]]]]", reply)  # decoded
         if not res:
             return []
         return [_event(i, f) for i, f in res[0][1] if f]

@@ -84,3 +84,12 @@ def test_duration(lang: str, seconds: float, expected: str) -> None:
 def test_is_rtl() -> None:
     assert i18n.is_rtl("ar-EG")
     assert not i18n.is_rtl("en-US")
+
+
+@pytest.mark.parametrize(("candidates", "default", "expected"), [
+    (("pt-BR",), "es", "pt"), (("de", "fr"), "es", "fr"), (("de",), "es", "es"),
+    ((None, ""), "ar", "ar"), (("de",), "xx", "en"), (("zh_Hans",), "en", "zh"),
+])
+def test_first_supported_falls_back_to_the_operators_default(
+        candidates: tuple[str | None, ...], default: str, expected: str) -> None:
+    assert i18n.first_supported(*candidates, default=default) == expected

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 # Scripts written without spaces between words: a rule word there matches as a substring.
 _UNSPACED = (
@@ -88,7 +89,7 @@ class Rules:
     @classmethod
     def from_data(cls, data: list[dict[str, object]]) -> Rules:
         def strings(item: dict[str, object], key: str) -> list[str]:
-            return [str(v) for v in item.get(key, []) or []]  # type: ignore[union-attr]
+            return [str(v) for v in cast("list[object]", item.get(key) or [])]
 
         return cls(
             tuple(

@@ -12,10 +12,13 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+# Re-exported: adapters read the limits from here.
+from clipbot.contract import ASPECTS as ASPECTS
+from clipbot.contract import MAX_SECONDS as MAX_SECONDS
+from clipbot.contract import MAX_STEPS, MIN_SECONDS
+
 MAX_PROMPT_CHARS = 2000
-MAX_SECONDS = 5
-MAX_STEPS = 100
-ASPECTS = ("16:9", "9:16", "1:1")
+MAX_NEGATIVE_CHARS = 500  # what Discord's /video declares for its `negative` option
 ASPECT_ALIASES = {
     "16:9": "16:9", "landscape": "16:9", "wide": "16:9", "horizontal": "16:9",
     "9:16": "9:16", "portrait": "9:16", "vertical": "9:16", "story": "9:16",
@@ -67,6 +70,15 @@ def clean_prompt(text: str) -> str:
     if len(prompt) > MAX_PROMPT_CHARS:
         raise InputError("prompt_too_long", max=MAX_PROMPT_CHARS, length=len(prompt))
     return prompt
+
+
+def clean_negative(text: str) -> str:
+    """The things to keep out of a clip (``--no …``, Discord's ``negative``), cleaned and
+    capped: the same limit whichever way it was typed."""
+    negative = clean_prompt(text)
+    if len(negative) > MAX_NEGATIVE_CHARS:
+        raise InputError("negative_too_long", max=MAX_NEGATIVE_CHARS, length=len(negative))
+    return negative
 
 
 def _is_forbidden(ch: str) -> bool:
@@ -124,10 +136,10 @@ def _apply(opts: VideoOptions, name: str, value: str) -> VideoOptions:
     if name == "seconds":
         return replace(opts, seconds=parse_seconds(value))
     if name == "seed":
-        return replace(opts, seed=_int_in(value, 0, 2**32 - 1, "bad_seed"))
+        return replace(opts, seed=parse_seed(value))
     if name == "steps":
-        return replace(opts, steps=_int_in(value, 1, MAX_STEPS, "bad_steps"))
-    return replace(opts, negative=clean_prompt(value))
+        return replace(opts, steps=parse_steps(value))
+    return replace(opts, negative=clean_negative(value))
 
 
 def parse_aspect(value: str) -> str:
@@ -138,7 +150,15 @@ def parse_aspect(value: str) -> str:
 
 
 def parse_seconds(value: str) -> int:
-    return _int_in(value.lower().removesuffix("s"), 1, MAX_SECONDS, "bad_seconds")
+    return _int_in(value.lower().removesuffix("s"), MIN_SECONDS, MAX_SECONDS, "bad_seconds")
+
+
+def parse_seed(value: str) -> int:
+    return _int_in(value, 0, 2**32 - 1, "bad_seed")
+
+
+def parse_steps(value: str) -> int:
+    return _int_in(value, 1, MAX_STEPS, "bad_steps")
 
 
 def _int_in(value: str, low: int, high: int, key: str) -> int:

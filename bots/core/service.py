@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from bots.core.images import CHECKER, ImageChecker, too_big
 from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.moderation import Rules
 from bots.core.options import InputError, VideoOptions, clean_prompt, parse_request
 from bots.core.pricing import eta_seconds, price_gpu_seconds
+from clipbot.contract import priced_shape
 from clipbot.metrics import METRICS
-from engine.buckets import resolve_bucket
 from storage import (
     Accepted,
     JobRecord,
@@ -216,7 +216,7 @@ class ClipService:
             aspect=opts.aspect, seconds=opts.seconds, seed=seed, steps=opts.steps,
             fast=opts.fast, reply=reply, has_image=image is not None,
         )
-        bucket = resolve_bucket(opts.aspect, opts.seconds, "full")
+        bucket = priced_shape(opts.aspect, opts.seconds)
         cost = price_gpu_seconds(
             bucket.width, bucket.height, bucket.num_frames, opts.steps or self.config.full_steps,
             per_reference_clip=self.config.gpu_seconds_per_full_clip,
@@ -240,10 +240,10 @@ class ClipService:
         )
 
     async def eta(self, position: int) -> float:
-        avg = await self.storage.redis.hget(self.storage.keys.stats, "avg_job_s")
+        avg = (await self.storage.jobs.stats()).avg_job_s
         engines = len(await self.storage.engines.live())
         running = await self.storage.jobs.running_count()
-        return eta_seconds(position, running, engines, float(avg or DEFAULT_AVG_JOB_S))
+        return eta_seconds(position, running, engines, DEFAULT_AVG_JOB_S if avg is None else avg)
 
     async def again(
         self,
@@ -257,8 +257,10 @@ class ClipService:
     ) -> Submitted | Refusal:
         """Retry (same prompt, new seed) or Vary (new seed plus a small change of shot)."""
         job = await self.storage.jobs.get(job_id)
-        if job is None or job.user != who.user:
+        if job is None:
             return Refusal("not_found")
+        if job.user != who.user:  # someone else's clip, pressed in a group
+            return Refusal("again_not_yours")
         r = job.request
         prompt = r.prompt
         if vary:
@@ -283,7 +285,8 @@ class ClipService:
     async def cancel(self, who: Who, job_id: str | None = None) -> str:
         """Cancel one job (or the newest unfinished one); returns a catalog key."""
         if job_id is None:
-            active = await self.storage.redis.smembers(self.storage.keys.active(who.user))
+            active = cast("set[str]", await self.storage.redis.smembers(
+                self.storage.keys.active(who.user)))
             if not active:
                 return "cancel_nothing"
             jobs = [j for j in [await self.storage.jobs.get(i) for i in active] if j]

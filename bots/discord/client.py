@@ -10,8 +10,9 @@ from discord import app_commands
 from bots.discord import commands
 from bots.discord.buttons import ClipButton
 from bots.discord.deps import Deps
+from bots.discord.flows import locale_of
 from bots.discord.translator import CatalogTranslator
-from bots.i18n import normalize, t
+from bots.i18n import t
 
 log = logging.getLogger("clipbot.discord")
 
@@ -29,7 +30,7 @@ class ClipTree(app_commands.CommandTree):
         """Log it, and tell the user something polite instead of an endless 'thinking…'."""
         name = interaction.command.name if interaction.command else "?"
         log.error("/%s failed", name, exc_info=error)
-        text = t(normalize(interaction.locale.value), "dc_error")
+        text = t(locale_of(interaction), "dc_error")
         try:
             if interaction.response.is_done():
                 await interaction.edit_original_response(content=text, embed=None, view=None)

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 
 import discord
 from discord import app_commands
 
 from bots.core import render
+from bots.core.commands import Commands, Style
+from bots.core.operator import Action
 from bots.core.options import (
+    MAX_NEGATIVE_CHARS,
     MAX_SECONDS,
     InputError,
     VideoOptions,
-    clean_prompt,
+    clean_negative,
     parse_aspect,
     parse_request,
     parse_seconds,
 )
-from bots.core.service import Refusal
+from bots.core.service import ClipService, Refusal
 from bots.discord import flows, settings
 from bots.discord.deps import deps_of
-from bots.i18n import DEFAULT, duration, t
+from bots.discord.translator import localised as _s
 
 MAX_SEED = 2**32 - 1
 AUTOCOMPLETE_MAX = 100
@@ -30,9 +32,10 @@ DISCORD_TEXT = 2000  # characters in one message
 FILE_NOTE = 200  # room left for the line that points at the attached file
 
 
-def _s(key: str) -> app_commands.locale_str:
-    # English is what Discord shows by default; CatalogTranslator supplies the rest.
-    return app_commands.locale_str(t(DEFAULT, key), key=key)
+def commands(service: ClipService) -> Commands:
+    """The core's command table, answering privately (every answer here is ephemeral)."""
+    return Commands(service, style=Style(text_max=DISCORD_TEXT - FILE_NOTE,
+                                         private_replies=True))
 
 
 ASPECT_CHOICES = [
@@ -59,7 +62,7 @@ def video_defaults(
             raise InputError("bad_seed", value=str(seed)[:20], min=0, max=MAX_SEED)
         opts = replace(opts, seed=seed)
     if negative is not None and negative.strip():
-        opts = replace(opts, negative=clean_prompt(negative))
+        opts = replace(opts, negative=clean_negative(negative))
     return opts
 
 
@@ -75,7 +78,7 @@ async def video(
     aspect: str | None = None,
     seconds: app_commands.Range[int, 1, MAX_SECONDS] | None = None,
     seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
-    negative: app_commands.Range[str, 1, 500] | None = None,
+    negative: app_commands.Range[str, 1, MAX_NEGATIVE_CHARS] | None = None,
     image: discord.Attachment | None = None,
 ) -> None:
     who = flows.who_of(interaction)
@@ -112,20 +115,21 @@ async def recent_prompts(
     return [app_commands.Choice(name=p, value=p) for p in prompts[:AUTOCOMPLETE_CHOICES]]
 
 
+async def _run(interaction: discord.Interaction, name: str) -> None:
+    """A command of the core's table, answered privately."""
+    if await flows.defer_private(interaction):
+        reply = await deps_of(interaction).commands.run(flows.who_of(interaction), name)
+        await flows.answer_private(interaction, reply)
+
+
 @app_commands.command(name="quota", description=_s("dc_cmd_quota"))
 async def quota(interaction: discord.Interaction) -> None:
-    who = flows.who_of(interaction)
-    if await flows.defer_private(interaction):
-        view = await deps_of(interaction).service.quota(who)
-        await flows.answer_private(interaction, render.quota(who.locale, view))
+    await _run(interaction, "quota")
 
 
 @app_commands.command(name="status", description=_s("dc_cmd_status"))
 async def status(interaction: discord.Interaction) -> None:
-    who = flows.who_of(interaction)
-    if await flows.defer_private(interaction):
-        jobs = await deps_of(interaction).service.my_jobs(who)
-        await flows.answer_private(interaction, render.status(who.locale, jobs))
+    await _run(interaction, "status")
 
 
 @app_commands.command(name="cancel", description=_s("dc_cmd_cancel"))
@@ -135,41 +139,28 @@ async def cancel(interaction: discord.Interaction) -> None:
 
 @app_commands.command(name="forget", description=_s("dc_cmd_forget"))
 async def forget(interaction: discord.Interaction) -> None:
-    who = flows.who_of(interaction)
-    if await flows.defer_private(interaction):
-        await deps_of(interaction).service.forget(who)
-        await flows.answer_private(interaction, t(who.locale, "forget_done"))
+    await _run(interaction, "forget")
 
 
 @app_commands.command(name="mydata", description=_s("dc_cmd_mydata"))
 async def mydata(interaction: discord.Interaction) -> None:
     """What is stored about the caller, privately; the whole export as a JSON file when the
     text can't hold it all."""
-    who = flows.who_of(interaction)
-    if not await flows.defer_private(interaction):
-        return
-    data = await deps_of(interaction).service.export(who)
-    out = render.mydata(who.locale, data, max_chars=DISCORD_TEXT - FILE_NOTE)
-    if not out.needs_file:
-        await flows.answer_private(interaction, out.text)
-        return
-    file = discord.File(io.BytesIO(render.mydata_json(data)), filename=render.MYDATA_FILENAME)
-    await flows.answer_private(interaction, f"{out.text}\n{t(who.locale, 'mydata_file')}", file)
+    await _run(interaction, "mydata")
 
 
-async def _admin(interaction: discord.Interaction) -> bool:
-    """Defer privately; True when the caller is one of the operators (CLIPBOT_ADMIN_IDS)."""
-    who = flows.who_of(interaction)
-    if not await flows.defer_private(interaction):
-        return False
-    if deps_of(interaction).service.is_admin(who):
-        return True
-    await flows.answer_private(interaction, t(who.locale, "admin_only"))
-    return False
+async def _order(interaction: discord.Interaction, action: Action, user: str = "",
+                 *args: str) -> None:
+    """An operator command, its options handed to the core as words (checked there)."""
+    if await flows.defer_private(interaction):
+        words = [user, *args] if user else list(args)
+        reply = await deps_of(interaction).commands.operator_text(
+            flows.who_of(interaction), action.value, words)
+        await flows.answer_private(interaction, reply)
 
 
-def _user_key(user: discord.abc.User) -> str:
-    return f"{flows.PLATFORM}:{user.id}"
+def _word(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
 # Hidden from members without Manage Server by default; the operator list is still checked.
@@ -184,48 +175,22 @@ async def grant(
     gpu_seconds: app_commands.Range[float, 0, 10_000_000] | None = None,
     inflight: app_commands.Range[int, 1, 100] | None = None,
 ) -> None:
-    if not await _admin(interaction):
-        return
-    deps = deps_of(interaction)
-    await deps.storage.accounts.grant(
-        _user_key(user), daily_clips=clips, daily_gpu_s=gpu_seconds, max_inflight=inflight
-    )
-    view = await deps.storage.accounts.quota(_user_key(user), deps.service.config.limits)
-    locale = flows.who_of(interaction).locale
-    await flows.answer_private(
-        interaction, f"{t(locale, 'admin_done')} {user.mention}: {render.quota(locale, view)}"
-    )
+    # Options left out keep their limit: "-" is the core's "unchanged".
+    words = [_word(v) or "-" for v in (clips, gpu_seconds, inflight)]
+    await _order(interaction, Action.GRANT, str(user.id), *words)
 
 
 @app_commands.command(name="ban", description=_s("dc_cmd_ban"))
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.describe(user=_s("dc_opt_user"), unban=_s("dc_opt_unban"))
 async def ban(interaction: discord.Interaction, user: discord.User, unban: bool = False) -> None:
-    if not await _admin(interaction):
-        return
-    await deps_of(interaction).storage.accounts.set_banned(_user_key(user), not unban)
-    locale = flows.who_of(interaction).locale
-    await flows.answer_private(interaction, f"{t(locale, 'admin_done')} {user.mention}")
+    await _order(interaction, Action.UNBAN if unban else Action.BAN, str(user.id))
 
 
 @app_commands.command(name="stats", description=_s("dc_cmd_stats"))
 @app_commands.default_permissions(manage_guild=True)
 async def stats(interaction: discord.Interaction) -> None:
-    if not await _admin(interaction):
-        return
-    deps = deps_of(interaction)
-    s = deps.storage
-    totals = await s.redis.hgetall(s.keys.stats)
-    locale = flows.who_of(interaction).locale
-    avg = float(totals.get("avg_job_s", 0) or 0)
-    text = t(
-        locale, "dc_stats",
-        queued=await s.jobs.queue_depth(), running=await s.jobs.running_count(),
-        engines=len(await s.engines.live()), done=totals.get("done", 0),
-        failed=totals.get("failed", 0), cancelled=totals.get("cancelled", 0),
-        avg=duration(locale, avg) if avg else "–",
-    )
-    await flows.answer_private(interaction, text)
+    await _order(interaction, Action.STATS)
 
 
 COMMANDS: tuple[app_commands.Command | app_commands.Group, ...] = (

@@ -13,6 +13,7 @@ import logging
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import discord
 
@@ -168,7 +169,7 @@ class DiscordSink:
         allowed = discord.AllowedMentions(
             everyone=False, roles=False, users=[discord.Object(int(ctx.user_id))]
         )
-        kwargs: dict[str, object] = {"allowed_mentions": allowed}
+        kwargs: dict[str, Any] = {"allowed_mentions": allowed}
         if view is not None:
             kwargs["view"] = view
         if attachment is not None:

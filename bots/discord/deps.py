@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bots.core.commands import Commands
 from bots.core.service import ClipService
 from storage import Storage
 
@@ -20,6 +21,8 @@ class Deps:
     storage: Storage
     sink: DiscordSink
     window_s: float
+    commands: Commands
+    default_locale: str = "en"  # CLIPBOT_DEFAULT_LOCALE: for a language we don't speak
 
 
 def deps_of(interaction: discord.Interaction) -> Deps:

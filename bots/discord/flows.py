@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import time
 
 import discord
 
-from bots.core import render
-from bots.core.options import VideoOptions
+from bots.core.commands import Reply, answer
+from bots.core.early import early_refusal
+from bots.core.options import VideoOptions, parse_request
 from bots.core.service import Refusal, Submitted, Who
 from bots.discord import embeds, policy, views
 from bots.discord.deps import Deps
 from bots.discord.layout import ReplyContext
-from bots.i18n import normalize, t
+from bots.i18n import DEFAULT, first_supported, t
 
 log = logging.getLogger("clipbot.discord")
 PLATFORM = policy.PLATFORM
+
+
+def locale_of(interaction: discord.Interaction) -> str:
+    """The user's app language, else CLIPBOT_DEFAULT_LOCALE (not the server's language:
+    Discord gives every server en-US unless its owner changed it)."""
+    deps = getattr(interaction.client, "deps", None)
+    return first_supported(interaction.locale.value,
+                           default=deps.default_locale if deps else DEFAULT)
 
 
 def who_of(interaction: discord.Interaction) -> Who:
@@ -26,7 +36,7 @@ def who_of(interaction: discord.Interaction) -> Who:
         platform=PLATFORM,
         user_id=str(interaction.user.id),
         chat_id=str(interaction.channel_id or interaction.user.id),
-        locale=normalize(interaction.locale.value),
+        locale=locale_of(interaction),
         scopes=(str(interaction.guild_id),) if interaction.guild_id else (),
     )
 
@@ -74,13 +84,16 @@ async def defer_private(interaction: discord.Interaction) -> bool:
     return True
 
 
-async def answer_private(interaction: discord.Interaction, text: str,
-                         file: discord.File | None = None) -> None:
-    """Replace a private deferred reply with ``text`` (and ``file``, attached)."""
+async def answer_private(interaction: discord.Interaction, reply: Reply | str) -> None:
+    """Replace a private deferred reply with a core reply (its file attached) or a text."""
+    if isinstance(reply, str):
+        reply = Reply(reply)
     try:
-        if file is None:
-            await interaction.edit_original_response(content=text)
+        if reply.file is None:
+            await interaction.edit_original_response(content=reply.text)
         else:
+            text = f"{reply.text}\n{reply.file.caption}" if reply.file.caption else reply.text
+            file = discord.File(io.BytesIO(reply.file.data), filename=reply.file.name)
             await interaction.edit_original_response(content=text, attachments=[file])
     except discord.HTTPException as exc:
         log.warning("could not answer interaction %s: %s", interaction.id, exc)
@@ -107,7 +120,7 @@ async def admit(interaction: discord.Interaction, deps: Deps) -> policy.Admissio
         guild_id, settings, str(interaction.channel_id or ""), str(parent) if parent else None
     )
     if not verdict.allowed:
-        locale = normalize(interaction.locale.value)
+        locale = locale_of(interaction)
         await refuse_now(interaction, t(locale, "dc_channel_not_allowed",
                                         channels=policy.mentions(verdict.channels)))
     return verdict
@@ -121,6 +134,9 @@ async def start_video(
     if not verdict.allowed:
         return
     who = who_of(interaction)
+    parsed = parse_request(prompt, defaults).prompt  # checked by the command already
+    if await _refused_early(interaction, deps, who, verdict, prompt=parsed):
+        return
     message_id = await defer_visible(interaction)
     ctx = reply_context(interaction, message_id)
     data = None
@@ -143,6 +159,8 @@ async def again(interaction: discord.Interaction, deps: Deps, job_id: str, *, va
     if not verdict.allowed:
         return
     who = who_of(interaction)
+    if await _refused_early(interaction, deps, who, verdict, again_of=job_id):
+        return
     message_id = await defer_visible(interaction)
     ctx = reply_context(interaction, message_id)
     res = await deps.service.again(
@@ -156,12 +174,25 @@ async def again(interaction: discord.Interaction, deps: Deps, job_id: str, *, va
     await show_submitted(interaction, deps, who, ctx, res, prompt)
 
 
+async def _refused_early(interaction: discord.Interaction, deps: Deps, who: Who,
+                         verdict: policy.Admission, *, again_of: str | None = None,
+                         prompt: str | None = None) -> bool:
+    """Decide before deferring: a refusal the core already knows (a rule, quota, ban, the
+    server's pool, someone else's clip) is answered privately at once, with no public
+    'thinking…'."""
+    refusal = await early_refusal(deps.service, who, pool=verdict.pool, again_of=again_of,
+                                  prompt=prompt)
+    if refusal is None:
+        return False
+    await refuse_now(interaction, answer(who, refusal).text)
+    return True
+
+
 async def cancel(interaction: discord.Interaction, deps: Deps, job_id: str | None) -> None:
     who = who_of(interaction)
     if not await defer_private(interaction):
         return
-    key = await deps.service.cancel(who, job_id)
-    await answer_private(interaction, t(who.locale, key))
+    await answer_private(interaction, await deps.commands.cancel(who, job_id))
 
 
 async def show_submitted(
@@ -173,7 +204,7 @@ async def show_submitted(
     prompt: str,
 ) -> None:
     if isinstance(res, Refusal):
-        await _refuse_after_defer(interaction, render.refusal(who.locale, res))
+        await _refuse_after_defer(interaction, answer(who, res).text)
         return
     if res.duplicate:
         # The first delivery of this interaction owns its messages; leave them alone.

@@ -8,18 +8,14 @@ from discord import app_commands
 
 from bots.discord import flows, policy
 from bots.discord.deps import deps_of
-from bots.i18n import DEFAULT, duration, t
+from bots.discord.translator import localised as _s
+from bots.i18n import duration, t
 
 # Channels where a slash command can be typed (not categories, not directories).
 USABLE_CHANNELS = frozenset({
     discord.ChannelType.text, discord.ChannelType.news, discord.ChannelType.voice,
     discord.ChannelType.stage_voice, discord.ChannelType.forum, discord.ChannelType.media,
 })
-
-
-def _s(key: str) -> app_commands.locale_str:
-    # English is what Discord shows by default; CatalogTranslator supplies the rest.
-    return app_commands.locale_str(t(DEFAULT, key), key=key)
 
 
 # Hidden from members without Manage Server by default; checked again on every call.

@@ -9,10 +9,16 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bots.i18n import DEFAULT, catalog, normalize
+from bots.i18n import DEFAULT, catalog, normalize, t
 
 # Discord rejects a whole command sync if one localisation is longer than this.
 MAX_CHARS = 100
+
+
+def localised(key: str) -> app_commands.locale_str:
+    """A command text by catalog key: English, which Discord shows by default, plus the key
+    that CatalogTranslator looks up for every other language."""
+    return app_commands.locale_str(t(DEFAULT, key), key=key)
 
 
 class CatalogTranslator(app_commands.Translator):

@@ -36,6 +36,17 @@ def normalize(locale: str | None) -> str:
     return lang if lang in available() else DEFAULT
 
 
+def first_supported(*candidates: str | None, default: str = DEFAULT) -> str:
+    """The first candidate whose language we speak ('pt-BR' counts as 'pt'), else
+    ``default`` (the operator's CLIPBOT_DEFAULT_LOCALE), never silently English."""
+    for candidate in candidates:
+        if candidate:
+            lang = candidate.replace("_", "-").split("-")[0].strip().lower()
+            if lang in available():
+                return lang
+    return normalize(default)
+
+
 def pick(accept_language: str | None) -> str:
     """Best supported language from an HTTP Accept-Language header (q=0 means 'not this')."""
     best, best_q = DEFAULT, 0.0

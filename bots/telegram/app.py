@@ -8,6 +8,7 @@ import datetime as dtm
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,9 +17,10 @@ from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bots.core.delivery import ResultPump, follow_progress
+from bots.core.pumps import PumpConfig, pumps
 from bots.core.service import ClipService
-from bots.core.waiting import QUEUE_TICK_S, follow_queue
+from bots.core.waiting import QUEUE_TICK_S
+from bots.core.wiring import core_config
 from bots.i18n import DEFAULT, available
 from bots.telegram.delivery import UPLOAD_TIMEOUT_S, TelegramSink, with_flood_control
 from bots.telegram.handlers import Handlers
@@ -26,18 +28,15 @@ from bots.telegram.parse import PLATFORM
 from bots.telegram.state import TelegramState
 from bots.telegram.texts import menu
 from bots.telegram.webhook import WebhookServer
+from clipbot.errors import ConfigError
 from clipbot.settings import Settings
-from clipbot.wiring import core_config, open_storage
+from clipbot.wiring import open_storage
 from storage import Storage
 
 log = logging.getLogger("clipbot.telegram")
 CONCURRENT_UPDATES = 64
 
 ALLOWED_UPDATES = ["message", "callback_query"]
-
-
-class ConfigError(RuntimeError):
-    pass
 
 
 def check_settings(settings: Settings) -> None:
@@ -71,8 +70,7 @@ async def set_menu(bot: Bot) -> None:
         commands = [BotCommand(name, text) for name, text in menu(lang)]
         code = None if lang == DEFAULT else lang
         try:
-            await with_flood_control(lambda c=commands, lc=code: bot.set_my_commands(
-                c, language_code=lc))
+            await with_flood_control(partial(bot.set_my_commands, commands, language_code=code))
         except TelegramError as exc:  # cosmetic: never stop the bot for it
             log.warning("setMyCommands(%s) failed: %s", lang, exc)
 
@@ -108,8 +106,8 @@ async def running(
         stack.push_async_callback(app.stop)
         sink = TelegramSink(app.bot, storage, state, edit_interval_s=edit_interval_s,
                             upload_limit_bytes=settings.telegram_upload_limit_mb * 1_000_000)
-        await stack.enter_async_context(
-            _pumps(service, settings.bot_id, sink, queue_every_s))
+        await stack.enter_async_context(pumps(storage, PLATFORM, sink, PumpConfig(
+            settings.bot_id, eta=service.eta, queue_every_s=queue_every_s, idle=sink.idle)))
         url = ""
         if settings.telegram_webhook_url:
             port = settings.telegram_webhook_port if webhook_port is None else webhook_port
@@ -123,31 +121,6 @@ async def running(
         log.info("Telegram bot @%s running (%s)", app.bot.username,
                  "webhook" if url else "polling")
         yield Running(app, url)
-
-
-@contextlib.asynccontextmanager
-async def _pumps(service: ClipService, consumer: str, sink: TelegramSink,
-                 queue_every_s: float) -> AsyncIterator[None]:
-    storage, stop = service.storage, asyncio.Event()
-    workers = [
-        asyncio.create_task(ResultPump(storage, PLATFORM, consumer, sink).run(stop)),
-        asyncio.create_task(follow_progress(storage, PLATFORM, sink, stop)),
-        asyncio.create_task(
-            follow_queue(storage, PLATFORM, sink, stop, service.eta, queue_every_s)),
-    ]
-    try:
-        yield
-    finally:
-        stop.set()
-        # A pump blocked on Redis would notice ``stop`` only after its read times out.
-        # Cancelling it is safe once no send is under way: unacked results stay pending in
-        # the consumer group and are re-read at the next start, and sent ones are marked.
-        await sink.idle()
-        for task in workers:
-            task.cancel()
-        for result in await asyncio.gather(*workers, return_exceptions=True):
-            if isinstance(result, Exception) and not isinstance(result, asyncio.CancelledError):
-                log.error("result delivery stopped with an error", exc_info=result)
 
 
 @contextlib.asynccontextmanager

@@ -1,35 +1,38 @@
-"""Inline keyboards attached to our messages."""
+"""Inline keyboards attached to our messages, drawn from the core's neutral buttons."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bots.i18n import t
+from bots.core.commands import Button, ButtonKind, job_buttons
 from bots.telegram.parse import Action, button_data
-from bots.telegram.texts import language_names
+
+_ACTIONS = {ButtonKind.CANCEL: Action.CANCEL, ButtonKind.RETRY: Action.RETRY,
+            ButtonKind.VARY: Action.VARY, ButtonKind.LANG: Action.LANG}
+_ICONS = {ButtonKind.CANCEL: "❌ ", ButtonKind.RETRY: "🔁 ", ButtonKind.VARY: "✨ "}
+LANGS_PER_ROW = 3
 
 
-def cancel_keyboard(locale: str, job_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton("❌ " + t(locale, "btn_cancel"),
-                             callback_data=button_data(Action.CANCEL, job_id)),
-    ]])
-
-
-def again_keyboard(locale: str, job_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton("🔁 " + t(locale, "btn_retry"),
-                             callback_data=button_data(Action.RETRY, job_id)),
-        InlineKeyboardButton("✨ " + t(locale, "btn_vary"),
-                             callback_data=button_data(Action.VARY, job_id)),
-    ]])
-
-
-def language_keyboard() -> InlineKeyboardMarkup:
-    names = language_names()
-    rows = [names[i:i + 3] for i in range(0, len(names), 3)]
+def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    """Job buttons on one row; language choices three to a row."""
+    if not buttons:
+        return None
+    jobs = [b for b in buttons if b.kind is not ButtonKind.LANG]
+    langs = [b for b in buttons if b.kind is ButtonKind.LANG]
+    rows = [jobs] if jobs else []
+    rows += [langs[i:i + LANGS_PER_ROW] for i in range(0, len(langs), LANGS_PER_ROW)]
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(name, callback_data=button_data(Action.LANG, code))
-         for code, name in row]
+        [InlineKeyboardButton(_ICONS.get(b.kind, "") + b.label,
+                              callback_data=button_data(_ACTIONS[b.kind], b.arg)) for b in row]
         for row in rows
     ])
+
+
+def cancel_keyboard(locale: str, job_id: str) -> InlineKeyboardMarkup | None:
+    return keyboard(job_buttons(locale, job_id, ButtonKind.CANCEL))
+
+
+def again_keyboard(locale: str, job_id: str) -> InlineKeyboardMarkup | None:
+    return keyboard(job_buttons(locale, job_id, ButtonKind.RETRY, ButtonKind.VARY))

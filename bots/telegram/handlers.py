@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from telegram import (
     Bot,
@@ -11,6 +10,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     Message,
+    MessageEntity,
     PhotoSize,
     ReplyParameters,
     Update,
@@ -19,11 +19,9 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bots.core import render
+from bots.core.commands import Commands, Reply, answer, notice
 from bots.core.service import ClipService, Refusal, Submitted, Who
-from bots.i18n import normalize, t
-from bots.telegram import admin
-from bots.telegram.buttons import cancel_keyboard, language_keyboard
+from bots.telegram.buttons import keyboard
 from bots.telegram.parse import (
     PLATFORM,
     Action,
@@ -33,14 +31,15 @@ from bots.telegram.parse import (
     locale_for,
     message_key,
     parse_button,
+    without_mention,
 )
 from bots.telegram.state import TelegramState
 
 log = logging.getLogger("clipbot.telegram")
 
-Command = Callable[[Who, Message, str], Awaitable[None]]
 # A photo sent "as a file" arrives as a document; these are the formats the core accepts.
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+CALLBACK_TEXT = 200  # Telegram's limit for a button's own answer
 
 
 class Handlers:
@@ -50,12 +49,7 @@ class Handlers:
         self.state = state
         self.bot = bot
         self.default_locale = default_locale
-        self.commands: dict[str, Command] = {
-            "start": self._start, "help": self._help, "video": self._video,
-            "quota": self._quota, "status": self._status, "cancel": self._cancel,
-            "lang": self._lang, "forget": self._forget, "mydata": self._mydata,
-            "grant": self._admin, "ban": self._admin, "stats": self._admin,
-        }
+        self.commands = Commands(service, memory=state)
 
     def install(self, app: Application) -> None:
         new = filters.UpdateType.MESSAGE
@@ -71,22 +65,32 @@ class Handlers:
         message = update.effective_message
         if message is None or update.effective_user is None or not message.text:
             return
-        who = await self._who(update)
         private = message.chat.type == ChatType.PRIVATE
         name, target, rest = command_of(message.text)
         if not name:
-            if private:
-                await self._video(who, message, rest)
-            elif self._replies_to_us(message):
-                # Privacy mode shows us replies to our messages; plain text is not a request.
-                await self._say(who, message, t(who.locale, "group_video_hint"))
+            prompt = self._request_in(message, message.text, private=private)
+            if prompt is not None:
+                await self._video(await self._who(update), message, prompt)
             return
-        handler = self.commands.get(name)
-        if handler is not None and (not target or addressed_to_us(target, self.bot.username,
-                                                                  private=private)):
-            await handler(who, message, rest)
-        elif addressed_to_us(target, self.bot.username, private=private):
-            await self._say(who, message, t(who.locale, "unknown_command", command="/" + name))
+        if target and not addressed_to_us(target, self.bot.username, private=private):
+            return  # another bot's command
+        if not target and not private and not self.commands.knows(name) and name != "video":
+            return  # a bare unknown command in a group may be meant for another bot
+        who = await self._who(update)
+        if name == "video":
+            await self._video(who, message, rest)
+        else:
+            reply = await self.commands.run(who, name, rest, group=not private)
+            await self._reply(who, message.message_id, reply)
+
+    def _request_in(self, message: Message, text: str, *, private: bool) -> str | None:
+        """The prompt of a plain message, or None when it is not meant for us: in groups,
+        privacy mode shows us only @mentions of the bot and replies to our messages."""
+        if private:
+            return text
+        if self._replies_to_us(message) or self._mentions_us(message):
+            return without_mention(text, self.bot.username)
+        return None
 
     async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -94,21 +98,29 @@ class Handlers:
             return
         private = message.chat.type == ChatType.PRIVATE
         name, target, caption = command_of(message.caption or "")
-        if not private and not (name == "video" and (
-                not target or addressed_to_us(target, self.bot.username, private=False))):
-            return
+        if name == "video":
+            if target and not addressed_to_us(target, self.bot.username, private=private):
+                return
+        elif name:  # another command as a caption: its words are the prompt, in private only
+            if not private:
+                return
+        else:
+            asked = self._request_in(message, message.caption or "", private=private)
+            if asked is None:
+                return
+            caption = asked
         who = await self._who(update)
         # A photo, or one sent "as a file" (a document: full quality, any image type).
         media: PhotoSize | Document | None = (
             message.photo[-1] if message.photo else message.document)  # sizes: smallest first
         if media is None or (isinstance(media, Document) and media.mime_type not in IMAGE_TYPES):
-            await self._say(who, message, t(who.locale, "image_bad"))
+            await self._reply(who, message.message_id, notice(who, "image_bad"))
             return
         res: Submitted | Refusal | None = await self.service.image_refusal(who, media.file_size)
         if res is None:
             data = await self._download(media)
             if data is None:
-                await self._say(who, message, t(who.locale, "image_bad"))
+                await self._reply(who, message.message_id, notice(who, "image_bad"))
                 return
             res = await self.service.request_video(
                 who, caption, idem_key=message_key(who.chat_id, message.message_id),
@@ -129,7 +141,7 @@ class Handlers:
         if message is None or update.effective_user is None:
             return
         who = await self._who(update)
-        await self._say(who, message, t(who.locale, "empty_prompt"))
+        await self._reply(who, message.message_id, notice(who, "empty_prompt"))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -144,25 +156,31 @@ class Handlers:
             return
         who = await self._who(update)
         if button.action is Action.CANCEL:
-            await query.answer(t(who.locale, await self.service.cancel(who, button.arg)))
+            reply = await self.commands.cancel(who, button.arg)
+            await query.answer(reply.text[:CALLBACK_TEXT])
         elif button.action is Action.LANG:
-            lang = normalize(button.arg)
-            await self.state.set_lang(who.user_id, lang)
+            reply = await self.commands.choose_lang(who, button.arg)
             await query.answer()
-            await query.edit_message_text(t(lang, "lang_set"))
+            await query.edit_message_text(reply.text)
         else:
-            await query.answer()
             reply_to = query.message.message_id if query.message else None
             res = await self.service.again(
                 who, button.arg, vary=button.action is Action.VARY,
                 idem_key=callback_key(query.id), reply={"message_id": reply_to},
             )
+            reply = answer(who, res)
+            if reply.private and who.chat_id != who.user_id:
+                # Someone's own business (another member's clip, their quota): only the
+                # person who pressed sees it, as the button's answer.
+                await query.answer(reply.text[:CALLBACK_TEXT], show_alert=True)
+                return
+            await query.answer()
             await self._answer(who, reply_to, res)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("handling an update failed", exc_info=context.error)
 
-    # ---- commands ---------------------------------------------------------------------
+    # ---- requests ---------------------------------------------------------------------
     async def _video(self, who: Who, message: Message, prompt: str) -> None:
         res = await self.service.request_video(
             who, prompt, idem_key=message_key(who.chat_id, message.message_id),
@@ -170,79 +188,46 @@ class Handlers:
         )
         await self._answer(who, message.message_id, res)
 
-    async def _start(self, who: Who, message: Message, _: str) -> None:
-        await self._say(who, message, t(who.locale, "welcome"))
-
-    async def _help(self, who: Who, message: Message, _: str) -> None:
-        await self._say(who, message, t(who.locale, "help"))
-
-    async def _quota(self, who: Who, message: Message, _: str) -> None:
-        await self._say(who, message, render.quota(who.locale, await self.service.quota(who)))
-
-    async def _status(self, who: Who, message: Message, _: str) -> None:
-        jobs = await self.service.my_jobs(who)
-        await self._say(who, message, render.status(who.locale, jobs))
-
-    async def _cancel(self, who: Who, message: Message, _: str) -> None:
-        await self._say(who, message, t(who.locale, await self.service.cancel(who)))
-
-    async def _lang(self, who: Who, message: Message, arg: str) -> None:
-        lang = normalize(arg) if arg else ""
-        if lang and lang == arg.strip().lower().split("-")[0]:
-            await self.state.set_lang(who.user_id, lang)
-            await self._say(who, message, t(lang, "lang_set"))
-            return
-        await self._say(who, message, t(who.locale, "lang_choose"), language_keyboard())
-
-    async def _forget(self, who: Who, message: Message, _: str) -> None:
-        await self.service.forget(who)
-        await self.state.forget(who.user_id)
-        await self._say(who, message, t(who.locale, "forget_done"))
-
-    async def _mydata(self, who: Who, message: Message, _: str) -> None:
-        if message.chat.type != ChatType.PRIVATE:  # never show one person's data to a group
-            await self._say(who, message, t(who.locale, "mydata_private"))
-            return
-        data = await self.service.export(who)
-        out = render.mydata(who.locale, data)
-        await self._say(who, message, out.text)
-        if out.needs_file:
-            await self.bot.send_document(
-                who.chat_id, InputFile(render.mydata_json(data), filename=render.MYDATA_FILENAME),
-                caption=t(who.locale, "mydata_file"))
-
-    async def _admin(self, who: Who, message: Message, args: str) -> None:
-        name, _, _ = command_of(message.text or "")
-        if not self.service.is_admin(who):
-            await self._say(who, message, t(who.locale, "admin_only"))
-            return
-        text = await admin.run(self.service, who.locale, name, args.split())
-        await self._say(who, message, text)
-
     # ---- replies ----------------------------------------------------------------------
     async def _answer(self, who: Who, reply_to: int | None, res: Submitted | Refusal) -> None:
+        reply = answer(who, res)
         if isinstance(res, Refusal):
-            await self._send(who, reply_to, render.refusal(who.locale, res))
+            await self._reply(who, reply_to, reply)
             return
         # A re-delivered update finds the job acknowledged already: say nothing twice.
         if not await self.state.claim_ack(res.job_id):
             return
-        sent = await self._send(who, reply_to, render.ack(who.locale, res),
-                                cancel_keyboard(who.locale, res.job_id))
+        sent = await self._reply(who, reply_to, reply)
         await self.state.set_status_message(res.job_id, sent.message_id)
 
-    async def _say(self, who: Who, message: Message, text: str,
-                   keyboard: InlineKeyboardMarkup | None = None) -> None:
-        await self._send(who, message.message_id, text, keyboard)
+    async def _reply(self, who: Who, reply_to: int | None, reply: Reply) -> Message:
+        """Render a core reply (text, buttons, a file after it) and send it."""
+        sent = await self._send(who, reply_to, reply.text, keyboard(reply.buttons))
+        if reply.file is not None:
+            await self.bot.send_document(
+                who.chat_id, InputFile(reply.file.data, filename=reply.file.name),
+                caption=reply.file.caption or None)
+        return sent
 
     async def _send(self, who: Who, reply_to: int | None, text: str,
-                    keyboard: InlineKeyboardMarkup | None = None) -> Message:
+                    markup: InlineKeyboardMarkup | None = None) -> Message:
         # Quote the request in groups, where several people talk at once.
         quote = reply_to is not None and who.chat_id != who.user_id
         return await self.bot.send_message(
-            who.chat_id, text, reply_markup=keyboard,
+            who.chat_id, text, reply_markup=markup,
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
-            if quote else None,
+            if quote and reply_to is not None else None,
+        )
+
+    def _mentions_us(self, message: Message) -> bool:
+        name = "@" + (self.bot.username or "").lower()
+        return any(
+            (e.type == MessageEntity.MENTION and text.lower() == name)
+            or (e.type == MessageEntity.TEXT_MENTION and e.user and e.user.id == self.bot.id)
+            for e, text in message.parse_entities().items()
+        ) or any(
+            (e.type == MessageEntity.MENTION and text.lower() == name)
+            for e, text in message.parse_caption_entities().items()
         )
 
     def _replies_to_us(self, message: Message) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dtm
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -80,33 +81,12 @@ def addressed_to_us(target: str, username: str | None, *, private: bool) -> bool
     return private
 
 
-def user_ref(arg: str) -> str | None:
-    """An admin's reference to a user: '12345' or 'telegram:12345' -> 'telegram:12345'."""
-    raw = arg.strip().removeprefix(f"{PLATFORM}:")
-    return f"{PLATFORM}:{raw}" if raw.isdigit() else None
-
-
-@dataclass(frozen=True)
-class Grant:
-    user: str
-    daily_clips: int
-
-
-def parse_grant(args: list[str]) -> Grant | None:
-    """``/grant <user id> <clips per day>``."""
-    if len(args) != 2 or not args[1].isdigit():
-        return None
-    user = user_ref(args[0])
-    clips = int(args[1])
-    return Grant(user, clips) if user and 0 <= clips <= 100_000 else None
-
-
-def parse_ban(args: list[str]) -> tuple[str, bool] | None:
-    """``/ban <user id>`` bans, ``/ban <user id> off`` lifts the ban."""
-    if not args or len(args) > 2 or (len(args) == 2 and args[1].lower() != "off"):
-        return None
-    user = user_ref(args[0])
-    return (user, len(args) == 1) if user else None
+def without_mention(text: str, username: str | None) -> str:
+    """'@MyBot a cat on a roof' -> 'a cat on a roof' (the mention anywhere, any case)."""
+    if not username:
+        return text.strip()
+    return " ".join(re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE)
+                    .split())
 
 
 def retry_seconds(value: int | float | dtm.timedelta) -> float:

@@ -5,6 +5,7 @@ each user's /lang choice."""
 from __future__ import annotations
 
 import secrets
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -51,7 +52,7 @@ class TelegramState:
                              ex=STATUS_TTL_S)
 
     async def status_message(self, job_id: str) -> int | None:
-        raw = await self.redis.get(tg_key(self.keys, "status", job_id))
+        raw = cast("str | None", await self.redis.get(tg_key(self.keys, "status", job_id)))
         return int(raw) if raw and not raw.startswith(CLAIM) else None
 
     async def mark_sent(self, job_id: str) -> None:
@@ -61,7 +62,7 @@ class TelegramState:
         return bool(await self.redis.exists(tg_key(self.keys, "sent", job_id)))
 
     async def lang(self, user_id: int | str) -> str | None:
-        return await self.redis.get(tg_key(self.keys, "lang", str(user_id)))
+        return cast("str | None", await self.redis.get(tg_key(self.keys, "lang", str(user_id))))
 
     async def set_lang(self, user_id: int | str, lang: str) -> None:
         await self.redis.set(tg_key(self.keys, "lang", str(user_id)), lang, ex=LANG_TTL_S)

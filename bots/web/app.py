@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import weakref
 from collections.abc import AsyncIterator
@@ -12,8 +11,10 @@ from pathlib import Path
 
 from aiohttp import WSCloseCode, web
 
-from bots.core.delivery import ResultPump, follow_progress
+from bots.core.commands import Commands, Style
+from bots.core.pumps import PumpConfig, pumps
 from bots.core.service import ClipService
+from bots.core.wiring import core_config
 from bots.web import clips, limits, live, routes
 from bots.web.context import CTX, SOCKETS, WebContext
 from bots.web.events import EventHub, WebSink, watch_queue
@@ -21,7 +22,7 @@ from bots.web.login import LOGIN_LIMIT, TRUST_FORWARDED
 from bots.web.middleware import guard
 from bots.web.session import SessionSigner, load_secret
 from clipbot.settings import Settings
-from clipbot.wiring import core_config, open_storage
+from clipbot.wiring import open_storage
 from storage import Storage
 from storage.ratelimit import Limit, RateLimiter
 
@@ -39,6 +40,8 @@ def create_app(settings: Settings, storage: Storage, service: ClipService) -> we
     app[CTX] = WebContext(
         storage=storage,
         service=service,
+        # The browser keeps its language in a cookie (set from ``Reply.lang``).
+        commands=Commands(service, style=Style(always_file=True)),
         signer=SessionSigner(secret, settings.web_password),
         hub=hub,
         index_html=(STATIC / "index.html").read_text(encoding="utf-8"),
@@ -78,28 +81,23 @@ def create_app(settings: Settings, storage: Storage, service: ClipService) -> we
 def _background(bot_id: str):
     async def run(app: web.Application) -> AsyncIterator[None]:
         c = app[CTX]
-        stop = asyncio.Event()
         sink = WebSink(c.storage, c.hub)
-        tasks = [
-            asyncio.create_task(ResultPump(c.storage, "web", f"{bot_id}-web", sink).run(stop)),
-            asyncio.create_task(follow_progress(c.storage, "web", sink, stop)),
-            asyncio.create_task(watch_queue(c.storage, c.hub, c.service.eta, stop)),
-        ]
-        yield
-        stop.set()
-        # Cancelling a pump mid-read is safe, and mid-delivery only means the browser may
-        # hear about a clip twice: the charge is committed by one atomic script either way.
-        _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_S)
-        for task in pending:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+
+        async def watch(stop: asyncio.Event) -> None:
+            await watch_queue(c.storage, c.hub, c.service.eta, stop)
+
+        # Cutting a pump mid-delivery only means the browser may hear about a clip twice:
+        # the charge is committed by one atomic script either way.
+        config = PumpConfig(f"{bot_id}-web", grace_s=SHUTDOWN_GRACE_S, followers=(watch,))
+        async with pumps(c.storage, "web", sink, config):
+            yield
 
     return run
 
 
 async def _close_sockets(app: web.Application) -> None:
-    for ws in list(app[SOCKETS]):
+    sockets = app[SOCKETS]
+    for ws in list(sockets):
         await ws.close(code=WSCloseCode.GOING_AWAY)
 
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bots.core.commands import Commands
 from bots.core.service import ClipService, Who
 from bots.i18n import available, pick, t
 from bots.web.session import Session, SessionSigner
@@ -34,6 +35,7 @@ SAFE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # with fullmatch: "$" would let "\
 class WebContext:
     storage: Storage
     service: ClipService
+    commands: Commands
     signer: SessionSigner
     hub: EventHub
     index_html: str

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from bots.core import render
+from bots.core.commands import ButtonKind, Reply, answer
 from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.options import ASPECTS, VideoOptions
 from bots.core.service import Refusal, Submitted, Who
@@ -66,8 +67,7 @@ async def boot(request: web.Request) -> web.Response:
         loc = request[LOCALE] = wanted
     response = web.json_response(await _boot(request, loc))
     if wanted is not None:
-        response.set_cookie(LANG_COOKIE, loc, max_age=MAX_AGE_S, httponly=True,
-                            samesite="Lax", path="/")
+        _remember_lang(response, loc)
     return response
 
 
@@ -128,7 +128,7 @@ async def message(request: web.Request) -> web.Response:
         # With a photo the text is the motion prompt, never a command.
         res = await service.image_refusal(person, len(image))
     elif text.strip().startswith("/"):
-        return web.json_response(await _command(request, person, text.strip()))
+        return await _command(request, person, text.strip())
     if res is None:
         res = await service.request_video(
             person, text, idem_key=f"web:{person.user_id}:{msg_id}", reply={"msg": msg_id},
@@ -152,22 +152,23 @@ async def again(request: web.Request) -> web.Response:
 
 async def _answer(request: web.Request, person: Who, res: Submitted | Refusal) -> dict[str, Any]:
     loc = person.locale
+    reply = answer(person, res)
     if isinstance(res, Refusal):
-        return {"kind": "refusal", "key": res.key, "text": render.refusal(loc, res)}
+        return {"kind": "refusal", "key": res.key, "text": reply.text}
     c = ctx(request)
     job = await c.storage.jobs.get(res.job_id)
     view = None
     if job is not None:
         c.hub.track(person.user, job.id, res.position)
         view = job_view(JobUpdate(job, position=res.position, eta_s=res.eta_s), loc)
-    return {"kind": "ack", "text": render.ack(loc, res), "job": view}
+    return {"kind": "ack", "text": reply.text, "job": view}
 
 
 async def cancel(request: web.Request) -> web.Response:
     person = who(request)
     job = await owned_job(request)
-    key = await ctx(request).service.cancel(person, job.id)
-    return web.json_response({"kind": "reply", "text": t(person.locale, key)})
+    reply = await ctx(request).commands.cancel(person, job.id)
+    return web.json_response(_reply_body(person.locale, reply))
 
 
 async def history(request: web.Request) -> web.Response:
@@ -211,29 +212,29 @@ async def healthz(request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
-async def _command(request: web.Request, person: Who, text: str) -> dict[str, Any]:
-    c, loc = ctx(request), person.locale
-    name = text.split()[0][1:].lower()
-    if name in ("help",):
-        reply = t(loc, "help")
-    elif name == "start":
-        reply = t(loc, "welcome")
-    elif name == "quota":
-        reply = render.quota(loc, await c.service.quota(person))
-    elif name == "status":
-        reply = render.status(loc, await c.service.my_jobs(person))
-    elif name == "cancel":
-        reply = t(loc, await c.service.cancel(person))
-    elif name == "forget":
-        await c.service.forget(person)
-        reply = t(loc, "forget_done")
-    elif name == "lang":
-        return {"kind": "lang", "text": t(loc, "lang_choose")}
-    elif name == "mydata":
-        out = render.mydata(loc, await c.service.export(person))
-        link = {"href": MYDATA_PATH, "label": t(loc, "mydata_download"),
-                "filename": render.MYDATA_FILENAME}
-        return {"kind": "reply", "text": out.text, "link": link}
-    else:
-        reply = t(loc, "unknown_command", command="/" + name[:30])
-    return {"kind": "reply", "text": reply}
+async def _command(request: web.Request, person: Who, text: str) -> web.Response:
+    name, _, arg = text[1:].partition(" ")
+    reply = await ctx(request).commands.run(person, name, arg)
+    response = web.json_response(_reply_body(person.locale, reply))
+    if reply.lang is not None:  # the browser keeps the language in a cookie
+        _remember_lang(response, reply.lang)
+    return response
+
+
+def _reply_body(loc: str, reply: Reply) -> dict[str, Any]:
+    """A core reply as the page shows it: language choices open the page's picker; a file
+    is offered as a link to download the whole export (the session's own)."""
+    if any(b.kind is ButtonKind.LANG for b in reply.buttons):
+        return {"kind": "lang", "text": reply.text}
+    body: dict[str, Any] = {"kind": "reply", "text": reply.text}
+    if reply.file is not None:
+        body["link"] = {"href": MYDATA_PATH, "label": t(loc, "mydata_download"),
+                        "filename": reply.file.name}
+    if reply.lang is not None:
+        body["lang"] = reply.lang
+    return body
+
+
+def _remember_lang(response: web.StreamResponse, lang: str) -> None:
+    response.set_cookie(LANG_COOKIE, lang, max_age=MAX_AGE_S, httponly=True,
+                        samesite="Lax", path="/")

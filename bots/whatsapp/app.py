@@ -10,25 +10,23 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from bots.core.delivery import ResultPump, follow_progress
+from bots.core.pumps import PumpConfig, pumps
 from bots.core.service import ClipService
+from bots.core.wiring import core_config
 from bots.whatsapp.conversation import PLATFORM, Conversation
 from bots.whatsapp.delivery import WhatsAppSink
 from bots.whatsapp.graph import GraphClient
 from bots.whatsapp.server import WEBHOOK_PATH, WebhookServer
 from bots.whatsapp.state import ChatState
+from clipbot.errors import ConfigError
 from clipbot.settings import Settings
-from clipbot.wiring import core_config, open_storage
+from clipbot.wiring import open_storage
 from storage import Storage
 
 log = logging.getLogger("clipbot.whatsapp")
 
 _REQUIRED = ("whatsapp_token", "whatsapp_app_secret", "whatsapp_verify_token",
              "whatsapp_phone_number_id")
-
-
-class ConfigError(RuntimeError):
-    pass
 
 
 def check_settings(settings: Settings) -> None:
@@ -54,26 +52,20 @@ async def running(settings: Settings, storage: Storage, *, host: str, port: int
                                verify_token=settings.whatsapp_verify_token, handler=talk.handle,
                                max_age_s=settings.whatsapp_max_age_s)
         sink = WhatsAppSink(storage, graph, state)
-        stop = asyncio.Event()
-        workers = [
-            asyncio.create_task(ResultPump(storage, PLATFORM, settings.bot_id, sink).run(stop)),
-            asyncio.create_task(follow_progress(storage, PLATFORM, sink, stop)),
-        ]
-        runner = web.AppRunner(server.app(), access_log=None)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, host, port)
-            await site.start()
-            bound_host, bound_port = runner.addresses[0][:2]
-            log.info("WhatsApp webhook listening on %s:%d%s", bound_host, bound_port,
-                     WEBHOOK_PATH)
-            yield f"http://{bound_host}:{bound_port}{WEBHOOK_PATH}"
-        finally:
-            await runner.shutdown()
-            await server.drain()
-            stop.set()
-            await asyncio.gather(*workers, return_exceptions=True)
-            await runner.cleanup()
+        async with pumps(storage, PLATFORM, sink, PumpConfig(settings.bot_id)):
+            runner = web.AppRunner(server.app(), access_log=None)
+            await runner.setup()
+            try:
+                site = web.TCPSite(runner, host, port)
+                await site.start()
+                bound_host, bound_port = runner.addresses[0][:2]
+                log.info("WhatsApp webhook listening on %s:%d%s", bound_host, bound_port,
+                         WEBHOOK_PATH)
+                yield f"http://{bound_host}:{bound_port}{WEBHOOK_PATH}"
+            finally:
+                await runner.shutdown()
+                await server.drain()
+                await runner.cleanup()
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:

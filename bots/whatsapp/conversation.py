@@ -7,10 +7,9 @@ import time
 
 import aiohttp
 
-from bots.core import render
+from bots.core.commands import ButtonKind, Commands, Reply, Style, answer, notice
 from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.service import ClipService, Refusal, Submitted, Who
-from bots.i18n import available, normalize, t
 from bots.whatsapp.delivery import release_held
 from bots.whatsapp.graph import GraphClient, GraphError
 from bots.whatsapp.phrases import VARY, guess_locale, parse_button
@@ -30,6 +29,7 @@ class Conversation:
         self.graph = graph
         self.state = state
         self.default_locale = default_locale
+        self.commands = Commands(service, memory=state, style=Style(file_mime=MYDATA_MIME))
 
     async def handle(self, msg: Inbound) -> None:
         """Answer one message, exactly once per WhatsApp message id."""
@@ -44,7 +44,8 @@ class Conversation:
         who = await self._who(msg.sender)
         await release_held(self.graph, self.state, who.user_id)
         if msg.kind == "text" and msg.text.lstrip().startswith("/"):
-            await self._command(who, msg.text.strip())
+            name, _, arg = msg.text.strip()[1:].partition(" ")
+            await self._reply(who, await self.commands.run(who, name, arg))
         elif msg.kind == "text":
             await self._video(who, msg, msg.text)
         elif msg.kind == "button":
@@ -52,7 +53,7 @@ class Conversation:
         elif msg.kind == "image":
             await self._image(who, msg)
         else:
-            await self._say(who, t(who.locale, "wa_unsupported"))
+            await self._reply(who, notice(who, "wa_unsupported"))
 
     async def _who(self, wa_id: str) -> Who:
         chosen = await self.state.language(wa_id)
@@ -68,7 +69,7 @@ class Conversation:
     async def _again(self, who: Who, msg: Inbound) -> None:
         parsed = parse_button(msg.button_id)
         if parsed is None:
-            await self._say(who, t(who.locale, "not_found"))
+            await self._reply(who, answer(who, Refusal("not_found")))
             return
         action, job_id = parsed
         res = await self.service.again(
@@ -78,10 +79,9 @@ class Conversation:
         await self._answer(who, msg, res)
 
     async def _answer(self, who: Who, msg: Inbound, res: Submitted | Refusal) -> None:
+        await self._reply(who, answer(who, res))
         if isinstance(res, Refusal):
-            await self._say(who, render.refusal(who.locale, res))
             return
-        await self._say(who, render.ack(who.locale, res))
         try:
             # Blue ticks plus "typing…" while the clip is made (refreshed on progress).
             await self.graph.mark_read(msg.message_id, typing=True)
@@ -98,7 +98,7 @@ class Conversation:
             data, _mime = await self.graph.download(msg.media_id, MAX_IMAGE_BYTES)
         except (GraphError, aiohttp.ClientError) as exc:
             log.info("could not fetch the user's photo: %s", exc)
-            await self._say(who, t(who.locale, "image_bad"))
+            await self._reply(who, notice(who, "image_bad"))
             return
         res = await self.service.request_video(
             who, msg.text, idem_key=f"{PLATFORM}:{msg.message_id}", reply=_reply(msg),
@@ -106,53 +106,24 @@ class Conversation:
         )
         await self._answer(who, msg, res)
 
-    async def _command(self, who: Who, text: str) -> None:
-        name, _, arg = text[1:].partition(" ")
-        name = name.lower()
-        if name in ("start", "help"):
-            await self._say(who, t(who.locale, "welcome" if name == "start" else "help"))
-        elif name == "quota":
-            await self._say(who, render.quota(who.locale, await self.service.quota(who)))
-        elif name == "status":
-            jobs = await self.service.my_jobs(who)
-            await self._say(who, render.status(who.locale, jobs))
-        elif name == "cancel":
-            await self._say(who, t(who.locale, await self.service.cancel(who)))
-        elif name == "forget":
-            await self.service.forget(who)
-            await self.state.forget(who.user_id)
-            await self._say(who, t(who.locale, "forget_done"))
-        elif name == "mydata":
-            await self._mydata(who)
-        elif name == "lang":
-            await self._language(who, arg.strip())
-        else:
-            await self._say(who, t(who.locale, "unknown_command", command="/" + name[:30]))
-
-    async def _mydata(self, who: Who) -> None:
-        """The user's data as text; the whole export as a mydata.json document when the
-        text can't hold it all (the text says how many jobs it left out either way)."""
-        data = await self.service.export(who)
-        out = render.mydata(who.locale, data)
-        await self._say(who, out.text)
-        if not out.needs_file:
+    async def _reply(self, who: Who, reply: Reply) -> None:
+        """Render a core reply and send it: language choices become a list of /lang
+        commands (more than WhatsApp's three reply buttons); the ack stays plain text
+        (/cancel works); a file follows as a document."""
+        text = reply.text
+        langs = [b.arg for b in reply.buttons if b.kind is ButtonKind.LANG]
+        if langs:
+            text += "\n" + ", ".join(f"/lang {code}" for code in langs)
+        await self._say(who, text)
+        if reply.file is None:
             return
         try:
-            media_id = await self.graph.upload(render.mydata_json(data), MYDATA_MIME,
-                                               render.MYDATA_FILENAME)
-            await self.graph.send_document(who.chat_id, media_id, render.MYDATA_FILENAME,
-                                           t(who.locale, "mydata_file"))
+            media_id = await self.graph.upload(reply.file.data, reply.file.mime,
+                                               reply.file.name)
+            await self.graph.send_document(who.chat_id, media_id, reply.file.name,
+                                           reply.file.caption)
         except (GraphError, aiohttp.ClientError) as exc:
-            log.warning("could not send mydata.json: %s", exc)
-
-    async def _language(self, who: Who, arg: str) -> None:
-        lang = normalize(arg) if arg else ""
-        if not arg or (lang == "en" and not arg.lower().startswith("en")):
-            choices = ", ".join(f"/lang {code}" for code in available())
-            await self._say(who, t(who.locale, "lang_choose") + "\n" + choices)
-            return
-        await self.state.set_language(who.user_id, lang)
-        await self._say(who, t(lang, "lang_set"))
+            log.warning("could not send %s: %s", reply.file.name, exc)
 
     async def _say(self, who: Who, text: str) -> None:
         await self.graph.send_text(who.chat_id, text)

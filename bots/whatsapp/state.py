@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -99,10 +100,12 @@ class ChatState:
         return list(items.values())
 
     async def language(self, wa_id: str) -> str | None:
-        return await self.redis.get(self.key("lang", wa_id))
+        return cast("str | None", await self.redis.get(self.key("lang", wa_id)))
 
     async def set_language(self, wa_id: str, lang: str) -> None:
         await self.redis.set(self.key("lang", wa_id), lang, ex=LANG_TTL_S)
+
+    set_lang = set_language  # the command table's name for it
 
     async def forget(self, wa_id: str) -> None:
         await self.redis.delete(*(self.key(k, wa_id) for k in ("seen", "held", "lang")))

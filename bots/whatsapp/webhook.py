@@ -9,6 +9,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -163,7 +164,7 @@ def too_old(msg: Inbound, now_s: float, max_age_s: float) -> bool:
 
 def _inbound(msg: _Message, value: _Value) -> Inbound:
     sender = msg.sender or (value.contacts[0].wa_id if value.contacts else "")
-    base = {
+    base: dict[str, Any] = {
         "message_id": msg.id,
         "sender": sender,
         "timestamp": msg.timestamp,

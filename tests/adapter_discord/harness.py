@@ -37,9 +37,10 @@ async def running_bot(
     admins: frozenset[str] = frozenset(),
     limits: QuotaLimits | None = None,
     rules: Rules | None = None,
+    default_locale: str = "en",
 ) -> AsyncIterator[ClipService]:
     settings = bot_settings(fake, redis_url, storage.keys.prefix,
-                            discord_token_window_s=window_s)
+                            discord_token_window_s=window_s, default_locale=default_locale)
     service = ClipService(storage, CoreConfig(limits=limits or QuotaLimits(), admins=admins,
                                               rules=rules or Rules()))
     stop = asyncio.Event()

@@ -99,6 +99,13 @@ def click(
     return payload
 
 
+def with_buttons(message: dict[str, Any], *ids: str) -> dict[str, Any]:
+    """``message`` as it looks carrying these buttons (e.g. the Retry and Vary under a
+    delivered clip): discord.py routes a click only to a button its message has."""
+    buttons = [{"type": 2, "style": 1, "label": i.split(":")[1], "custom_id": i} for i in ids]
+    return {**message, "components": [{"type": 1, "components": buttons}]}
+
+
 def custom_ids(message: dict[str, Any]) -> list[str]:
     return [c["custom_id"] for row in message.get("components", [])
             for c in row.get("components", []) if "custom_id" in c]

@@ -18,6 +18,7 @@ from tests.adapter_discord.fake_discord import Call, FakeDiscord
 from tests.adapter_discord.harness import (
     bot_settings,
     engine_running,
+    immediate_refusal,
     running_bot,
     until_ready,
 )
@@ -181,15 +182,13 @@ async def test_bad_options_get_a_private_localised_refusal_and_queue_nothing(
         assert not fake.find("followup") and not fake.find("edit_message")
 
 
-async def test_quota_refusal_after_defer_is_private(
+async def test_quota_refusal_is_private_with_no_public_thinking(
     fake: FakeDiscord, storage: Storage, redis_url: str
 ) -> None:
     async with running_bot(fake, storage, redis_url, limits=QuotaLimits(daily_clips=0)):
-        sent = await fake.interact(slash(fake, "video", {"prompt": "a lighthouse"}))
-        [refusal] = await fake.wait_for(lambda: fake.find("followup", sent["token"]))
-        assert refusal.payload["flags"] & EPHEMERAL
-        assert "clips" in refusal.payload["content"]
-        assert fake.find("delete_message", sent["token"])  # the public 'thinking…' is gone
+        text = await immediate_refusal(fake, slash(fake, "video", {"prompt": "a lighthouse"}))
+        assert "clips" in text
+        assert not fake.find("delete_message")
         assert await jobs_of(storage) == []
 
 

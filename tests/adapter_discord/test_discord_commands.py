@@ -12,7 +12,7 @@ from bots.i18n import t
 from storage import QuotaLimits, Storage
 from tests.adapter_discord.fake_discord import FakeDiscord
 from tests.adapter_discord.harness import (
-    EPHEMERAL,
+    immediate_refusal,
     private_answer,
     running_bot,
 )
@@ -80,10 +80,9 @@ async def test_operator_commands_check_the_operator_list(
         await private_answer(fake, slash(fake, "ban", user_id=OPERATOR, users={"user": MEMBER}))
         assert (await storage.accounts.quota(f"discord:{MEMBER}", LIMITS)).banned
         # The banned member is told so, privately, and nothing is queued.
-        sent = await fake.interact(slash(fake, "video", {"prompt": "a fox"}, user_id=MEMBER))
-        [refusal] = await fake.wait_for(lambda: fake.find("followup", sent["token"]))
-        assert refusal.payload["content"] == t("en", "banned")
-        assert refusal.payload["flags"] & EPHEMERAL
+        refusal = await immediate_refusal(
+            fake, slash(fake, "video", {"prompt": "a fox"}, user_id=MEMBER))
+        assert refusal == t("en", "banned")
         assert await storage.jobs.queue_depth() == 0
 
         stats = await private_answer(fake, slash(fake, "stats", user_id=OPERATOR))

@@ -10,7 +10,6 @@ from bots.i18n import t
 from storage import GuildSettings, QuotaLimits, Storage
 from tests.adapter_discord.fake_discord import Call, FakeDiscord
 from tests.adapter_discord.harness import (
-    EPHEMERAL,
     immediate_refusal,
     private_answer,
     running_bot,
@@ -41,13 +40,6 @@ async def queued(fake: FakeDiscord, payload: dict) -> Call:
     [status] = await fake.wait_for(lambda: fake.find("edit_message", payload["token"]))
     assert status.payload.get("embeds"), status.payload
     return status
-
-
-async def private_followup(fake: FakeDiscord, payload: dict) -> str:
-    await fake.interact(payload)
-    [refusal] = await fake.wait_for(lambda: fake.find("followup", payload["token"]))
-    assert refusal.payload["flags"] & EPHEMERAL
-    return refusal.payload["content"]
 
 
 def settings(fake: FakeDiscord, sub: str, options: dict | None = None, *,
@@ -94,7 +86,8 @@ async def test_an_exhausted_server_pool_refuses_until_a_clip_comes_back(
     await storage.guilds.set_pool(NAME, 1)
     async with running_bot(fake, storage, redis_url):
         await queued(fake, slash(fake, "video", {"prompt": "a harbour"}))
-        text = await private_followup(
+        # Refused privately at once: no public "thinking…" first.
+        text = await immediate_refusal(
             fake, slash(fake, "video", {"prompt": "a lighthouse"}, user_id=OTHER_USER,
                         locale="fr"))
         assert text.startswith(head("fr", "pool_clips", limit="1"))
@@ -121,7 +114,7 @@ async def test_a_rule_naming_the_server_applies_in_all_its_channels(
     rules = Rules.from_data([{"name": "no swords here", "words": ["sword"], "chats": [GUILD]}])
     async with running_bot(fake, storage, redis_url, rules=rules):
         for channel in (CHANNEL, ALLOWED):
-            text = await private_followup(
+            text = await immediate_refusal(
                 fake, slash(fake, "video", {"prompt": "a sword"}, channel_id=channel))
             assert text == t("en", "moderation", rule="no swords here")
         await queued(fake, slash(fake, "video", {"prompt": "a sword"}, guild_id=None))

@@ -15,10 +15,9 @@ from bots.telegram.parse import (
     command_of,
     locale_for,
     message_key,
-    parse_ban,
     parse_button,
-    parse_grant,
     retry_seconds,
+    without_mention,
 )
 from bots.telegram.texts import MENU, menu
 
@@ -77,23 +76,14 @@ def test_button_data_fits_telegram_limit() -> None:
         button_data(Action.RETRY, "A" * 63)
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["123", "9"], ("telegram:123", 9)),
-    (["telegram:123", "0"], ("telegram:123", 0)),
-    (["bob", "9"], None), (["123", "-1"], None), (["123"], None), (["123", "9", "x"], None),
+@pytest.mark.parametrize(("text", "expected"), [
+    ("@Clip_Bot a cat on a windowsill", "a cat on a windowsill"),
+    ("a cat @clip_bot on a roof", "a cat on a roof"),
+    ("@clip_bot_two a cat", "@clip_bot_two a cat"),  # another bot whose name starts like ours
+    ("@clip_bot", ""),
 ])
-def test_parse_grant(args: list[str], expected: tuple[str, int] | None) -> None:
-    got = parse_grant(args)
-    assert (None if got is None else (got.user, got.daily_clips)) == expected
-
-
-@pytest.mark.parametrize(("args", "expected"), [
-    (["123"], ("telegram:123", True)),
-    (["123", "off"], ("telegram:123", False)),
-    (["123", "on"], None), ([], None), (["@bob"], None),
-])
-def test_parse_ban(args: list[str], expected: tuple[str, bool] | None) -> None:
-    assert parse_ban(args) == expected
+def test_without_mention(text: str, expected: str) -> None:
+    assert without_mention(text, "clip_bot") == expected
 
 
 def test_retry_seconds_takes_both_ptb_forms() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from typing import Any
 
@@ -27,17 +28,28 @@ def message(text: str | None, *, sender: dict[str, Any], chat_id: int | None = N
                            "from": sender, **extra}
     if text is not None:
         msg["text"] = text
+        entities = mentions(text)
         if text.startswith("/"):
             length = len(text.split(" ", 1)[0])
-            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+            entities.insert(0, {"type": "bot_command", "offset": 0, "length": length})
+        if entities:
+            msg["entities"] = entities
     return {"message": msg}
+
+
+def mentions(text: str) -> list[dict[str, Any]]:
+    """The "mention" entities Telegram adds for each @username (offsets in UTF-16 units)."""
+    return [{"type": "mention", "offset": len(text[:m.start()].encode("utf-16-le")) // 2,
+             "length": len(m.group().encode("utf-16-le")) // 2}
+            for m in re.finditer(r"(?<![/\w])@\w{3,}", text)]
 
 
 def photo(caption: str, *, sender: dict[str, Any], file_id: str,
           chat_id: int | None = None) -> dict[str, Any]:
     sizes = [{"file_id": file_id, "file_unique_id": file_id + "u", "width": 320,
               "height": 240, "file_size": 1000}]
-    return message(None, sender=sender, chat_id=chat_id, photo=sizes, caption=caption)
+    extra: dict[str, Any] = {"caption_entities": mentions(caption)} if mentions(caption) else {}
+    return message(None, sender=sender, chat_id=chat_id, photo=sizes, caption=caption, **extra)
 
 
 def document(caption: str, *, sender: dict[str, Any], file_id: str, mime: str,

@@ -46,6 +46,7 @@ def test_parses(text: str, prompt: str, opts: VideoOptions) -> None:
         ("kite --ar", "missing_value"),
         ("kite --ar --seconds 2", "missing_value"),
         ("kite --no", "missing_value"),
+        ("kite --no " + "blur " * 101, "negative_too_long"),  # over 500 characters
         ("kite --ar 4:3", "bad_aspect"),
         ("kite --seconds 0", "bad_seconds"),
         ("kite --seconds 6", "bad_seconds"),

@@ -97,6 +97,10 @@
       renderJob(d.job);
     }
     if (d.kind === "lang") $("lang").focus();
+    if (d.lang && d.lang !== boot.lang) {  // "/lang es": the page follows, as the picker does
+      $("lang").value = d.lang;
+      $("lang").onchange.call($("lang"));
+    }
   }
 
   function post(path, body, bubble) {
