@@ -8,6 +8,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from aiohttp import WSCloseCode, web
 
@@ -101,7 +102,7 @@ async def _close_sockets(app: web.Application) -> None:
         await ws.close(code=WSCloseCode.GOING_AWAY)
 
 
-def runner_options(settings: Settings) -> dict[str, float]:
+def runner_options(settings: Settings) -> dict[str, Any]:
     """What ``web.AppRunner`` needs for the chat's limits. aiohttp closes a connection that
     has not sent a whole request within ``keepalive_timeout`` of opening (or of its last
     answer): that is the header timeout."""
