@@ -144,7 +144,7 @@ class LogOptions:
         )
 
 
-_SECRET_FIELD = re.compile(r"(token|secret|password)$")
+_SECRET_FIELD = re.compile(r"(token|secret|password)\Z")
 
 
 def settings_secrets(settings: object) -> list[str]:

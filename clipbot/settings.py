@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +12,31 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from redis.connection import parse_url
 
+from storage.jobs import IDEM_TTL_S
+from storage.keys import prefix_problem
 from storage.models import QuotaLimits
+
+MIN_SECRET_BYTES = 32
+MIN_SECRET_BITS = 128
+# A bare admin id (no "platform:") must be a number: its length says which platform issued
+# it (see bots.core.service.admin_scope), so it can never name a WhatsApp or web user.
+_BARE_ADMIN = re.compile(r"[0-9]{1,20}")
+
+
+def secret_problem(secret: bytes) -> str | None:
+    """Why ``secret`` is too weak to sign cookies, or None.
+
+    Hand-written (no library estimates the strength of a random key): at least 32 bytes,
+    and an estimate of its entropy (length x the Shannon entropy of its own symbols) of
+    at least 128 bits, which refuses repeated or short-alphabet strings such as "x" * 40.
+    A ``secrets.token_urlsafe(32)`` (43 characters) estimates at about 200 bits."""
+    if len(secret) < MIN_SECRET_BYTES:
+        return f"shorter than {MIN_SECRET_BYTES} bytes"
+    counts = Counter(secret)
+    bits = -sum(n * math.log2(n / len(secret)) for n in counts.values())
+    if bits < MIN_SECRET_BITS:
+        return "too repetitive to be a random key"
+    return None
 
 
 class Settings(BaseSettings):
@@ -63,6 +90,22 @@ class Settings(BaseSettings):
     web_port: int = 8080
     web_secret: str = ""
     web_password: str = ""
+    # Password attempts (right or wrong) per client address, and from everyone together,
+    # in any window of web_login_window_s; over either, a polite "try again in ..." (429).
+    web_login_attempts: int = Field(10, gt=0)
+    web_login_global_attempts: int = Field(100, gt=0)
+    web_login_window_s: float = Field(300.0, gt=0)
+    web_trust_forwarded_for: bool = Field(
+        False, description="client address from the proxy's X-Forwarded-For (behind a proxy)"
+    )
+    # Connection limits of the web chat (see SECURITY.md for what each one answers).
+    web_max_connections: int = Field(1000, gt=0, description="open connections; more get 503")
+    web_header_timeout_s: float = Field(
+        15.0, gt=0, description="to send a request's headers (and idle keep-alive)"
+    )
+    web_body_timeout_s: float = Field(120.0, gt=0, description="to send a request's body")
+    web_max_uploads: int = Field(8, gt=0, description="photo uploads read at once; more get 503")
+    web_max_sockets_per_session: int = Field(8, gt=0, description="live-update sockets per browser")
 
     log_level: str = "INFO"
     log_format: str = Field("json", description="'json' lines or 'text'")
@@ -81,6 +124,7 @@ class Settings(BaseSettings):
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
     telegram_webhook_port: int = 8443
+    telegram_webhook_host: str = "127.0.0.1"
     telegram_upload_limit_mb: int = 50
 
     # Discord
@@ -96,14 +140,44 @@ class Settings(BaseSettings):
     whatsapp_phone_number_id: str = ""
     whatsapp_graph_url: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v21.0"
-    whatsapp_host: str = "0.0.0.0"
+    whatsapp_host: str = "127.0.0.1"
     whatsapp_port: int = 8090
+    # A replay younger than the idempotency keys (IDEM_TTL_S, 48 h) finds its key and is
+    # ignored; an older one is refused here, so no signed body ever makes a second job.
+    whatsapp_max_age_s: int = Field(
+        36 * 3600, gt=0, lt=IDEM_TTL_S,
+        description="messages older than this (Meta's timestamp) are refused as replays",
+    )
 
     @field_validator("admin_ids", "discord_guild_ids", mode="before")
     @classmethod
     def _split_ids(cls, v: object) -> object:
         if isinstance(v, str):
             return [part.strip() for part in v.split(",") if part.strip()]
+        return v
+
+    @field_validator("admin_ids")
+    @classmethod
+    def _admin_ids_scoped(cls, v: list[str]) -> list[str]:
+        for admin in v:
+            if ":" not in admin and not _BARE_ADMIN.fullmatch(admin):
+                raise ValueError(f"{admin[:40]!r} has no platform; write it as platform:id "
+                                 "(telegram:, discord:, whatsapp:)")
+        return v
+
+    @field_validator("redis_prefix")
+    @classmethod
+    def _prefix_ok(cls, v: str) -> str:
+        if problem := prefix_problem(v):
+            raise ValueError(problem)
+        return v
+
+    @field_validator("web_secret")
+    @classmethod
+    def _secret_strong(cls, v: str) -> str:
+        if v and (problem := secret_problem(v.encode())):
+            raise ValueError(f"{problem}; e.g. python -c \"import secrets; "
+                             "print(secrets.token_urlsafe(32))\"")
         return v
 
     @property

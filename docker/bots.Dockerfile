@@ -22,7 +22,8 @@ COPY engine ./engine
 RUN pip install ".[telegram,discord]" \
  && python -c "import importlib.util as u, sys; \
 sys.exit('torch must not be in the bots image' if u.find_spec('torch') else 0)" \
- && useradd --create-home --uid 10001 clipbot
+ && useradd --create-home --uid 10001 clipbot \
+ && install -d -o clipbot -g clipbot -m 700 /home/clipbot/.cache/clipbot
 USER clipbot
 
 # 9100 metrics/health, 8080 web chat, 8443 Telegram webhook, 8090 WhatsApp webhook.

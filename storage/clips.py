@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from storage.keys import Keys
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # with fullmatch: "$" would let "\n" in
 
 
 class ClipStore(Protocol):
@@ -25,7 +25,7 @@ class ClipStore(Protocol):
 
 def check_id(clip_id: str) -> str:
     """Clip ids come back from users (URLs, buttons): never build a path from anything else."""
-    if not _SAFE_ID.match(clip_id):
+    if not _SAFE_ID.fullmatch(clip_id):
         raise ValueError("bad clip id")
     return clip_id
 

@@ -6,17 +6,32 @@ touches keys of one Redis Cluster slot.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # Consumer group names on the job lanes and the result streams.
 ENGINE_GROUP = "engines"
 BOT_GROUP = "bots"
 DEFAULT_LANE = "default"
+# The prefix becomes the Redis Cluster hash tag "{prefix}": empty, it would be no tag at all,
+# and braces or spaces would end the tag early or break SCAN patterns.
+_PREFIX = re.compile(r"[A-Za-z0-9._:/-]{1,64}")
+
+
+def prefix_problem(prefix: str) -> str | None:
+    """Why ``prefix`` cannot be a key prefix, or None."""
+    if not _PREFIX.fullmatch(prefix):
+        return "must be 1-64 characters from A-Z a-z 0-9 . _ : / -"
+    return None
 
 
 @dataclass(frozen=True)
 class Keys:
     prefix: str = "clipbot"
+
+    def __post_init__(self) -> None:
+        if problem := prefix_problem(self.prefix):
+            raise ValueError(f"bad key prefix {self.prefix[:64]!r}: {problem}")
 
     def _k(self, *parts: str) -> str:
         return "{" + self.prefix + "}:" + ":".join(parts)
@@ -111,6 +126,10 @@ class Keys:
 
     def image(self, job_id: str) -> str:
         return self._k("image", job_id)
+
+    def rate(self, kind: str, client: str) -> str:
+        """Sorted set of recent attempts of one kind by one client ("*": everyone)."""
+        return self._k("rate", kind, client)
 
     @property
     def pattern(self) -> str:

@@ -24,7 +24,7 @@ ASPECT_ALIASES = {
     "9:16": "9:16", "portrait": "9:16", "vertical": "9:16", "story": "9:16",
     "1:1": "1:1", "square": "1:1",
 }
-_FLAG = re.compile(r"^(?:--|—|–)([a-zA-Z][a-zA-Z-]*)(?:=(.*))?$")
+_FLAG = re.compile(r"(?:--|—|–)([a-zA-Z][a-zA-Z-]*)(?:=(.*))?")
 _FLAG_NAMES = {
     "ar": "aspect", "aspect": "aspect",
     "seconds": "seconds", "sec": "seconds", "duration": "seconds", "s": "seconds",
@@ -98,7 +98,7 @@ def parse_request(text: str, defaults: VideoOptions | None = None) -> ParsedRequ
     tokens = text.split()
     i = 0
     while i < len(tokens):
-        m = _FLAG.match(tokens[i])
+        m = _FLAG.fullmatch(tokens[i])
         if not m:
             words.append(tokens[i])
             i += 1
@@ -120,12 +120,12 @@ def _flag_value(tokens: list[str], i: int, inline: str | None, name: str) -> tup
     if name == "negative":
         # The negative prompt runs until the next flag.
         j = i + 1
-        while j < len(tokens) and not _FLAG.match(tokens[j]):
+        while j < len(tokens) and not _FLAG.fullmatch(tokens[j]):
             j += 1
         if j == i + 1:
             raise InputError("missing_value", flag=tokens[i])
         return " ".join(tokens[i + 1 : j]), j
-    if i + 1 >= len(tokens) or _FLAG.match(tokens[i + 1]):
+    if i + 1 >= len(tokens) or _FLAG.fullmatch(tokens[i + 1]):
         raise InputError("missing_value", flag=tokens[i])
     return tokens[i + 1], i + 2
 

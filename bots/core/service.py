@@ -10,10 +10,10 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
+from bots.core.images import CHECKER, ImageChecker, too_big
 from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
-from bots.core.images import check_image, too_big
 from bots.core.moderation import Rules
-from bots.core.options import InputError, VideoOptions, parse_request
+from bots.core.options import InputError, VideoOptions, clean_prompt, parse_request
 from bots.core.pricing import eta_seconds, price_gpu_seconds
 from clipbot.contract import priced_shape
 from clipbot.metrics import METRICS
@@ -46,6 +46,15 @@ VARIATIONS = (
     "wider shot",
     "close-up",
 )
+
+
+def admin_scope(bare_id: str) -> str | None:
+    """The one platform a bare admin id (no ``platform:``) names: a Discord snowflake has
+    17-20 digits, a Telegram user id fewer. Never WhatsApp (a phone number anyone can own)
+    nor the web chat (ids made by the server)."""
+    if not bare_id.isascii() or not bare_id.isdigit():
+        return None
+    return "discord" if len(bare_id) >= 17 else "telegram"
 
 
 @dataclass(frozen=True)
@@ -91,21 +100,29 @@ class CoreConfig:
 
 
 class ClipService:
-    def __init__(self, storage: Storage, config: CoreConfig | None = None) -> None:
+    def __init__(self, storage: Storage, config: CoreConfig | None = None,
+                 images: ImageChecker = CHECKER) -> None:
         self.storage = storage
         self.config = config or CoreConfig()
+        self.images = images
 
     def is_admin(self, who: Who) -> bool:
-        return who.user in self.config.admins or who.user_id in self.config.admins
+        if who.user in self.config.admins:
+            return True
+        return who.user_id in self.config.admins and admin_scope(who.user_id) == who.platform
 
     async def image_refusal(self, who: Who, size: int | None) -> Refusal | None:
-        """The cheap checks before an adapter downloads a user's photo: a live engine can
-        animate images, and the size the platform declares is under the limit. None means
-        go ahead (``request_video`` still checks the bytes themselves)."""
-        refusal = None
-        if not any(e.supports_image for e in await self.storage.engines.live()):
+        """The cheap checks before an adapter downloads a user's photo: not banned, quota
+        left, a live engine can animate images, and the size the platform declares is under
+        the limit. None means go ahead (``request_video`` checks the rest)."""
+        # Only the ban here: quota and in-flight limits would refuse a re-delivered update
+        # that must get its duplicate's answer (request_video knows the idempotency key).
+        refusal = await self._account_refusal(who, ban_only=True)
+        if refusal is None and not any(
+            e.supports_image for e in await self.storage.engines.live()
+        ):
             refusal = Refusal("image_unsupported")
-        elif size is not None and size > MAX_IMAGE_BYTES:
+        elif refusal is None and size is not None and size > MAX_IMAGE_BYTES:
             exc = too_big()
             refusal = Refusal(exc.key, exc.params)
         if refusal is not None:
@@ -132,24 +149,63 @@ class ClipService:
             text = DEFAULT_IMAGE_PROMPT  # a photo sent without a caption
         try:
             parsed = parse_request(text, defaults)
-            if image is not None:
-                if not any(e.supports_image for e in await self.storage.engines.live()):
-                    return Refusal("image_unsupported")
-                check_image(image)
         except InputError as exc:
-            METRICS.refused(exc.key, platform=who.platform)
-            return Refusal(exc.key, exc.params)
-        rule = self.config.rules.check(
-            parsed.prompt, locale=who.locale, chat=who.chat_id, scopes=who.scopes
-        )
-        if rule is not None:
-            METRICS.refused("moderation", platform=who.platform, rule=rule)
-            return Refusal("moderation", {"rule": rule})
+            return self._refused(who, Refusal(exc.key, exc.params))
+        refusal = self._moderation(who, parsed.prompt)
+        if refusal is None and image is not None:
+            refusal = await self._image_refusal(who, image, idem_key)
+        if refusal is not None:
+            return refusal
         res = await self.submit(
             who, parsed.prompt, parsed.options, idem_key, reply or {}, image=image, pool=pool
         )
         METRICS.count_request(res, platform=who.platform)
         return res
+
+    def _moderation(self, who: Who, prompt: str) -> Refusal | None:
+        rule = self.config.rules.check(
+            prompt, locale=who.locale, chat=who.chat_id, scopes=who.scopes
+        )
+        if rule is None:
+            return None
+        METRICS.refused("moderation", platform=who.platform, rule=rule)
+        return Refusal("moderation", {"rule": rule})
+
+    async def _image_refusal(self, who: Who, image: bytes, idem_key: str) -> Refusal | None:
+        """Cheapest first: a banned user or one without quota costs no decoding; then the
+        engines, then the header; the full decode runs off the event loop. A re-delivered
+        update (its idempotency key is known) skips the limits: it gets its first answer."""
+        again = await self.storage.redis.exists(self.storage.keys.idem(idem_key))
+        refusal = await self._account_refusal(who, ban_only=bool(again))
+        if refusal is None and not any(
+            e.supports_image for e in await self.storage.engines.live()
+        ):
+            refusal = Refusal("image_unsupported")
+        if refusal is None:
+            try:
+                await self.images.check(image)
+            except InputError as exc:
+                refusal = Refusal(exc.key, exc.params)
+        return self._refused(who, refusal) if refusal is not None else None
+
+    async def _account_refusal(self, who: Who, *, ban_only: bool = False) -> Refusal | None:
+        """Ban, in-flight and daily-clip limits as they stand now (the submit script decides
+        atomically later; this only spares work for a request that cannot pass)."""
+        q = await self.storage.accounts.quota(who.user, self.config.limits)
+        if q.banned:
+            return Refusal("banned", {"limit": "", "reset_s": 0})
+        if ban_only:
+            return None
+        if q.inflight >= q.limits.max_inflight:
+            return Refusal("inflight", {"limit": q.limits.max_inflight, "reset_s": 0})
+        if q.used_clips + 1 > q.limits.daily_clips:
+            return Refusal("quota_clips", {"limit": q.limits.daily_clips,
+                                           "reset_s": q.reset_in_s})
+        return None
+
+    def _refused(self, who: Who, refusal: Refusal) -> Refusal:
+        METRICS.refused(refusal.key, platform=who.platform)
+        return refusal
 
     async def submit(
         self,
@@ -218,6 +274,14 @@ class ClipService:
         prompt = r.prompt
         if vary:
             prompt = f"{prompt}, {random.choice(VARIATIONS)}"
+        # The rules may have changed since the first job, and Vary makes the prompt longer:
+        # judge it like a newly typed one.
+        try:
+            prompt = clean_prompt(prompt)
+        except InputError as exc:
+            return self._refused(who, Refusal(exc.key, exc.params))
+        if (refusal := self._moderation(who, prompt)) is not None:
+            return refusal
         opts = VideoOptions(
             aspect=r.aspect, seconds=r.seconds, seed=None, steps=r.steps,
             negative=r.negative_prompt, fast=r.fast,

@@ -37,7 +37,6 @@ log = logging.getLogger("clipbot.telegram")
 CONCURRENT_UPDATES = 64
 
 ALLOWED_UPDATES = ["message", "callback_query"]
-WEBHOOK_HOST = "0.0.0.0"  # behind the operator's TLS proxy (Telegram calls https only)
 
 
 def check_settings(settings: Settings) -> None:
@@ -87,7 +86,7 @@ async def running(
     settings: Settings,
     storage: Storage,
     *,
-    webhook_host: str = WEBHOOK_HOST,
+    webhook_host: str | None = None,  # None: CLIPBOT_TELEGRAM_WEBHOOK_HOST (loopback)
     webhook_port: int | None = None,
     edit_interval_s: float = 4.0,
     poll_timeout_s: float = 10.0,
@@ -112,7 +111,8 @@ async def running(
         url = ""
         if settings.telegram_webhook_url:
             port = settings.telegram_webhook_port if webhook_port is None else webhook_port
-            url = await stack.enter_async_context(_webhook(app, settings, webhook_host, port))
+            host = settings.telegram_webhook_host if webhook_host is None else webhook_host
+            url = await stack.enter_async_context(_webhook(app, settings, host, port))
         else:
             assert app.updater is not None
             await app.updater.start_polling(

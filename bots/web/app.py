@@ -8,6 +8,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from aiohttp import WSCloseCode, web
 
@@ -15,14 +16,16 @@ from bots.core.commands import Commands, Style
 from bots.core.pumps import PumpConfig, pumps
 from bots.core.service import ClipService
 from bots.core.wiring import core_config
-from bots.web import clips, live, routes
+from bots.web import clips, limits, live, routes
 from bots.web.context import CTX, SOCKETS, WebContext
 from bots.web.events import EventHub, WebSink, watch_queue
+from bots.web.login import LOGIN_LIMIT, TRUST_FORWARDED
 from bots.web.middleware import guard
 from bots.web.session import SessionSigner, load_secret
 from clipbot.settings import Settings
 from clipbot.wiring import open_storage
 from storage import Storage
+from storage.ratelimit import Limit, RateLimiter
 
 log = logging.getLogger("clipbot.web")
 STATIC = Path(__file__).parent / "static"
@@ -44,8 +47,18 @@ def create_app(settings: Settings, storage: Storage, service: ClipService) -> we
         hub=hub,
         index_html=(STATIC / "index.html").read_text(encoding="utf-8"),
         max_body=MAX_BODY,
+        body_timeout_s=settings.web_body_timeout_s,
     )
     app[SOCKETS] = weakref.WeakSet()
+    window = settings.web_login_window_s
+    app[LOGIN_LIMIT] = RateLimiter(
+        storage.redis, storage.keys, "login",
+        per_client=Limit(settings.web_login_attempts, window),
+        overall=Limit(settings.web_login_global_attempts, window),
+    )
+    app[TRUST_FORWARDED] = settings.web_trust_forwarded_for
+    limits.install(app, max_uploads=settings.web_max_uploads,
+                   sockets_per_session=settings.web_max_sockets_per_session)
     r = app.router
     r.add_get("/", routes.index)
     r.add_get("/healthz", routes.healthz)
@@ -89,15 +102,23 @@ async def _close_sockets(app: web.Application) -> None:
         await ws.close(code=WSCloseCode.GOING_AWAY)
 
 
+def runner_options(settings: Settings) -> dict[str, Any]:
+    """What ``web.AppRunner`` needs for the chat's limits. aiohttp closes a connection that
+    has not sent a whole request within ``keepalive_timeout`` of opening (or of its last
+    answer): that is the header timeout."""
+    return {"keepalive_timeout": settings.web_header_timeout_s}
+
+
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run the web chat on ``web_host:web_port`` until ``stop`` is set."""
     async with await open_storage(settings) as storage:
         service = ClipService(storage, core_config(settings))
         app = create_app(settings, storage, service)
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log=None, **runner_options(settings))
         await runner.setup()
         try:
-            site = web.TCPSite(runner, settings.web_host, settings.web_port)
+            site = limits.CappedSite(runner, settings.web_host, settings.web_port,
+                                     max_connections=settings.web_max_connections)
             await site.start()
             print(f"web chat ready on http://{settings.web_host}:{settings.web_port}",
                   flush=True)

@@ -9,7 +9,7 @@ from aiohttp import web
 from bots.web.context import ApiError, ctx, safe_id, session
 from storage import JobRecord, JobState
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -17,7 +17,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     Raises ValueError for a range that can't be satisfied. Pure."""
     if not header:
         return None
-    m = _RANGE.match(header.strip())
+    m = _RANGE.fullmatch(header.strip())
     if not m or (not m.group(1) and not m.group(2)):
         return None  # multi-range or junk: RFC 9110 lets us ignore it and send everything
     if not m.group(1):  # suffix: the last N bytes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import weakref
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 # Ids that come from the browser (message ids, job ids in URLs) must look like this before
 # they get anywhere near a Redis key.
-SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SAFE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # with fullmatch: "$" would let "\n" in
 
 
 @dataclass
@@ -39,6 +40,7 @@ class WebContext:
     hub: EventHub
     index_html: str
     max_body: int
+    body_timeout_s: float = 120.0  # to receive a whole request body
 
 
 CTX = web.AppKey("clipbot_web", WebContext)
@@ -86,7 +88,7 @@ def who(request: web.Request) -> Who:
 
 
 def safe_id(value: object) -> str:
-    if not isinstance(value, str) or not SAFE_ID.match(value):
+    if not isinstance(value, str) or not SAFE_ID.fullmatch(value):
         raise ApiError(400, "web_bad_request")
     return value
 
@@ -96,7 +98,10 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > ctx(request).max_body:
         raise ApiError(413, "web_too_large")
     try:
-        body = await request.json()
+        async with asyncio.timeout(ctx(request).body_timeout_s):
+            body = await request.json()
+    except TimeoutError:
+        raise ApiError(408, "web_too_slow") from None
     except web.HTTPRequestEntityTooLarge:
         raise ApiError(413, "web_too_large") from None
     except (ValueError, UnicodeDecodeError):

@@ -15,9 +15,11 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bots.core.service import Who
 from bots.i18n import available
 from bots.web.context import SOCKETS, ctx, error_body, who
 from bots.web.events import Subscriber
+from bots.web.limits import socket_slot
 from bots.web.views import job_view
 
 MAX_FRAME = 4096
@@ -26,6 +28,11 @@ HEARTBEAT_S = 25.0
 
 async def events(request: web.Request) -> web.WebSocketResponse:
     person = who(request)  # 401 before the upgrade without a valid session cookie
+    with socket_slot(request, person.user):  # 429 before the upgrade past the cap
+        return await _serve(request, person)
+
+
+async def _serve(request: web.Request, person: Who) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)

@@ -19,6 +19,7 @@ from bots.web.context import (
     choose_locale,
     error_body,
 )
+from bots.web.limits import upload_slots_released
 from bots.web.session import COOKIE, MAX_AGE_S, Session
 from bots.web.upload import is_upload
 
@@ -36,6 +37,8 @@ STATUS_KEYS = {
     405: "web_bad_request",
     413: "web_too_large",
     415: "web_bad_request",
+    429: "web_busy",
+    503: "web_busy",
 }
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -57,7 +60,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[LOCALE] = choose_locale(request)
     try:
         _check(request, sess)
-        response = await handler(request)
+        async with upload_slots_released(request):
+            response = await handler(request)
     except ApiError as exc:
         response = _error(request, exc.status, exc.key, **exc.params)
     except web.HTTPException as exc:
@@ -96,8 +100,19 @@ def _same_origin(request: web.Request) -> None:
     origin = request.headers.get("Origin")
     if origin is None:
         return  # not a browser, or a same-origin GET: cookies are what authenticates
-    if urlsplit(origin).netloc != request.host:
+    parts = urlsplit(origin)
+    # The scheme counts too: a page on http://host must not act on https://host.
+    if parts.netloc != request.host or parts.scheme != _scheme(request):
         raise ApiError(403, "web_forbidden_origin")
+
+
+def _scheme(request: web.Request) -> str:
+    # Behind a TLS proxy the app sees http; the proxy's header says what the browser used.
+    return "https" if _is_https(request) else "http"
+
+
+def _is_https(request: web.Request) -> bool:
+    return request.secure or request.headers.get("X-Forwarded-Proto") == "https"
 
 
 def _error(request: web.Request, status: int, key: str, **params: object) -> web.Response:
@@ -117,6 +132,6 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, sess:
         samesite="Lax",
         # Behind an HTTPS proxy the app sees plain HTTP; a spoofed header only marks the
         # sender's own cookie Secure.
-        secure=request.secure or request.headers.get("X-Forwarded-Proto") == "https",
+        secure=_is_https(request),
         path="/",
     )

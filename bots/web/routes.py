@@ -28,6 +28,7 @@ from bots.web.context import (
     session,
     who,
 )
+from bots.web.login import check_login_rate
 from bots.web.middleware import set_session_cookie
 from bots.web.session import MAX_AGE_S, Session
 from bots.web.texts import client_strings, direction, languages
@@ -88,6 +89,7 @@ async def _boot(request: web.Request, loc: str) -> dict[str, Any]:
 
 
 async def login(request: web.Request) -> web.Response:
+    await check_login_rate(request)  # before anything else: parallel guesses count too
     body = await read_json(request)
     attempt = body.get("password")
     c = ctx(request)
@@ -108,6 +110,9 @@ async def message(request: web.Request) -> web.Response:
     person = who(request)  # before reading a photo nobody may act for
     image: bytes | None = None
     if is_upload(request):
+        # Refused without reading a byte of the body when no engine takes photos.
+        if (early := await ctx(request).service.image_refusal(person, None)) is not None:
+            return web.json_response(await _answer(request, person, early))
         upload = await read_upload(request)
         body: dict[str, Any] = {"text": "", **upload.fields}
         image = upload.image

@@ -16,10 +16,12 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from clipbot.settings import secret_problem
+
 COOKIE = "cb_session"
 MAX_AGE_S = 365 * 86400
 SECRET_FILE = "web_secret"
-_USER_ID = re.compile(r"^[A-Za-z0-9_-]{16}$")
+_USER_ID = re.compile(r"[A-Za-z0-9_-]{16}")  # used with fullmatch: no trailing newline
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,13 @@ class SessionSigner:
 
     def verify(self, value: str | None) -> Session | None:
         """The session a cookie proves, or None for a missing, malformed or forged one."""
-        if not value or len(value) > 200:
+        if not value or len(value) > 200 or not value.isascii():
+            # compare_digest raises on non-ASCII str: such a cookie is simply not ours.
             return None
         parts = value.split(".")
-        if len(parts) != 3 or not _USER_ID.match(parts[0]) or parts[1] not in ("0", "1"):
+        if len(parts) != 3 or not _USER_ID.fullmatch(parts[0]) or parts[1] not in ("0", "1"):
             return None
-        if not hmac.compare_digest(parts[2], self._mac(parts[0], parts[1])):
+        if not hmac.compare_digest(parts[2].encode(), self._mac(parts[0], parts[1]).encode()):
             return None
         authed = parts[1] == "1" or not self.password
         return Session(parts[0], authed, fresh=False)
@@ -62,22 +65,27 @@ class SessionSigner:
     def check_password(self, attempt: str) -> bool:
         if not self.password:
             return True
+        # surrogatepass: a JSON body may carry a lone surrogate; it is just a wrong password.
         return hmac.compare_digest(
-            hashlib.sha256(attempt.encode()).digest(),
+            hashlib.sha256(attempt.encode("utf-8", "surrogatepass")).digest(),
             hashlib.sha256(self.password.encode()).digest(),
         )
 
 
+class WeakSecret(SystemExit):
+    """A signing key too weak to use: the process stops at start with one line."""
+
+
 def load_secret(configured: str, folder: Path) -> bytes:
     """The configured secret, else one generated once and kept in ``folder`` (mode 0600),
-    so sessions survive restarts of a single-host deployment."""
+    so sessions survive restarts of a single-host deployment. A weak key (settings check
+    the configured one; here the file) stops the start: an empty file once let a forged
+    cookie verify."""
     if configured:
-        return configured.encode()
+        return _strong(configured.encode(), "CLIPBOT_WEB_SECRET")
     path = folder / SECRET_FILE
     try:
-        data = path.read_bytes().strip()
-        if len(data) >= 32:
-            return data
+        return _strong(path.read_bytes().strip(), str(path))
     except FileNotFoundError:
         pass
     folder.mkdir(parents=True, exist_ok=True)
@@ -89,7 +97,15 @@ def load_secret(configured: str, folder: Path) -> bytes:
     try:
         os.link(tmp, path)  # atomic and first-writer-wins if two processes start together
     except FileExistsError:
-        data = path.read_bytes().strip()
+        data = _strong(path.read_bytes().strip(), str(path))
     finally:
         tmp.unlink()
     return data
+
+
+def _strong(secret: bytes, source: str) -> bytes:
+    if problem := secret_problem(secret):
+        hint = "delete the file to have a new one made" if source != "CLIPBOT_WEB_SECRET" \
+            else 'e.g. python -c "import secrets; print(secrets.token_urlsafe(32))"'
+        raise WeakSecret(f"clipbot: web secret from {source} is too weak ({problem}); {hint}")
+    return secret

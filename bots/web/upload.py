@@ -4,13 +4,15 @@ text field never more than a few KB."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, web
 
 from bots.core.images import MAX_BYTES as MAX_IMAGE_BYTES
 from bots.core.images import too_big
-from bots.web.context import ApiError
+from bots.web.context import CTX, ApiError
+from bots.web.limits import take_upload_slot
 
 # Browsers send this header only from our own script (fetch); a plain HTML form on another
 # site can't, and a cross-site fetch that adds it needs a CORS preflight we never grant.
@@ -44,6 +46,15 @@ async def read_upload(request: web.Request) -> Upload:
     message can be, 400 when it is not the form our page sends."""
     if request.content_length is not None and request.content_length > MAX_UPLOAD:
         raise _too_large()
+    await take_upload_slot(request)  # 503 when all are taken: memory stays bounded
+    try:
+        async with asyncio.timeout(request.app[CTX].body_timeout_s):
+            return await _read_form(request)
+    except TimeoutError:
+        raise ApiError(408, "web_too_slow") from None
+
+
+async def _read_form(request: web.Request) -> Upload:
     fields: dict[str, str] = {}
     image: bytes | None = None
     try:
@@ -71,11 +82,13 @@ async def read_upload(request: web.Request) -> Upload:
 
 
 async def _read(part: BodyPartReader, limit: int) -> bytes:
-    """One part, or its first ``limit + 1`` bytes when it is longer than ``limit``."""
+    """One part, or its first ``limit + 1`` bytes when it is longer than ``limit``: a
+    bounded buffer, trimmed in place, copied once."""
     data = bytearray()
     while len(data) <= limit and (chunk := await part.read_chunk(CHUNK)):
         data += chunk
-    return bytes(data[:limit + 1])
+    del data[limit + 1:]
+    return bytes(data)
 
 
 def _too_large() -> ApiError:

@@ -49,7 +49,8 @@ async def running(settings: Settings, storage: Storage, *, host: str, port: int
         talk = Conversation(ClipService(storage, core_config(settings)), graph, state,
                             default_locale=settings.default_locale)
         server = WebhookServer(app_secret=settings.whatsapp_app_secret,
-                               verify_token=settings.whatsapp_verify_token, handler=talk.handle)
+                               verify_token=settings.whatsapp_verify_token, handler=talk.handle,
+                               max_age_s=settings.whatsapp_max_age_s)
         sink = WhatsAppSink(storage, graph, state)
         async with pumps(storage, PLATFORM, sink, PumpConfig(settings.bot_id)):
             runner = web.AppRunner(server.app(), access_log=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -19,15 +20,18 @@ log = logging.getLogger("clipbot.whatsapp")
 
 WEBHOOK_PATH = "/webhook"
 MAX_BODY_BYTES = 1024 * 1024  # Meta's payloads are a few KiB; anything near this is not Meta
+DEFAULT_MAX_AGE_S = 36 * 3600  # clipbot.settings.whatsapp_max_age_s
 
 Handler = Callable[[Inbound], Awaitable[None]]
 
 
 class WebhookServer:
-    def __init__(self, *, app_secret: str, verify_token: str, handler: Handler) -> None:
+    def __init__(self, *, app_secret: str, verify_token: str, handler: Handler,
+                 max_age_s: float = DEFAULT_MAX_AGE_S) -> None:
         self.app_secret = app_secret
         self.verify_token = verify_token
         self.handler = handler
+        self.max_age_s = max_age_s
         self._tasks: set[asyncio.Task[None]] = set()
 
     def app(self) -> web.Application:
@@ -56,7 +60,12 @@ class WebhookServer:
             # Signed by Meta but not a shape we know: answering 200 stops endless retries.
             log.warning("signed webhook we cannot read: %s", exc)
             return web.Response(text="ok")
+        now = time.time()
         for msg in messages:
+            if webhook.too_old(msg, now, self.max_age_s):
+                log.warning("refused a WhatsApp message %s old (over %d s): a replay or a "
+                            "very late retry", _age(msg, now), self.max_age_s)
+                continue
             task = asyncio.create_task(self._handle(msg))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -72,3 +81,7 @@ class WebhookServer:
         """Let messages already accepted finish (on shutdown)."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout_s)
+
+
+def _age(msg: Inbound, now: float) -> str:
+    return f"{int(now - msg.timestamp)} s" if msg.timestamp > 0 else "(no timestamp)"

@@ -136,9 +136,9 @@ def parse(body: bytes) -> list[Inbound]:
     try:
         payload = _Payload.model_validate_json(body)
     except ValidationError as exc:
-        raise PayloadError(str(exc.errors()[:1])) from None
+        raise PayloadError(_where(exc)) from None
     if payload.object != "whatsapp_business_account":
-        raise PayloadError(f"unexpected object {payload.object!r}")
+        raise PayloadError("unexpected object field")
     return [
         _inbound(msg, change.value)
         for entry in payload.entry
@@ -146,6 +146,20 @@ def parse(body: bytes) -> list[Inbound]:
         if change.field == "messages"
         for msg in change.value.messages
     ]
+
+
+def _where(exc: ValidationError) -> str:
+    """Where and how the body is wrong, never what it holds: pydantic's ``input`` would
+    put a user's prompt and phone number in the log."""
+    first = exc.errors(include_url=False, include_context=False, include_input=False)[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    return f"{first['type']} at {loc or 'top level'} ({exc.error_count()} problem(s))"
+
+
+def too_old(msg: Inbound, now_s: float, max_age_s: float) -> bool:
+    """A message older than ``max_age_s`` (or without a timestamp) is a replay: its
+    idempotency key may have expired, so it must not become a new, charged job."""
+    return msg.timestamp <= 0 or now_s - msg.timestamp > max_age_s
 
 
 def _inbound(msg: _Message, value: _Value) -> Inbound:

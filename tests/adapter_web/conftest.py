@@ -20,7 +20,8 @@ from tests.adapter_web.web_helpers import GENEROUS, Chat, MakeChat
 def web_settings(prefix: str, tmp_path: Path) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]  # a developer's .env must not leak in
-        redis_prefix=prefix, web_secret="test-secret-" + prefix, web_password="",
+        redis_prefix=prefix, web_secret=f"test-secret-{prefix}-5Qz8rW2mXk7vB4nJ",
+        web_password="",
         model_cache=tmp_path, bot_id=f"bot-{prefix}",
     )
 

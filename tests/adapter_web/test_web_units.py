@@ -53,7 +53,8 @@ def test_password_flag_is_signed_and_tied_to_the_password() -> None:
 
 
 def test_secret_is_generated_once_and_private(tmp_path: Path) -> None:
-    assert load_secret("configured", tmp_path) == b"configured"
+    configured = "configured-Zk3v9Qm1Xr7Tb2Lw8Hn4Pd6Js0Fy5Gc"
+    assert load_secret(configured, tmp_path) == configured.encode()
     assert not (tmp_path / SECRET_FILE).exists()
     first = load_secret("", tmp_path / "cache")
     assert len(first) >= 32

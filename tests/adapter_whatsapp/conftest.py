@@ -47,7 +47,7 @@ def make_settings(redis_url: str, prefix: str, graph_url: str, **over: Any) -> S
 
 def bot_limits() -> QuotaLimits:
     """The quota limits ``make_settings`` gives the bot."""
-    return make_settings("redis://127.0.0.1:6379/0", "", "").limits
+    return make_settings("redis://127.0.0.1:6379/0", "unused", "").limits
 
 
 @pytest.fixture

@@ -295,7 +295,7 @@ async def web(storage: Storage, redis_url: str, limits: QuotaLimits, faults: Fau
     _no_faults(faults)
     settings = Settings(_env_file=None,  # type: ignore[call-arg]
                         redis_prefix=storage.keys.prefix, web_password="",
-                        web_secret="contract-" + storage.keys.prefix,
+                        web_secret=f"contract-{storage.keys.prefix}-5Qz8rW2mXk7vB4nJ",
                         bot_id=f"web-{storage.keys.prefix}")
     service = ClipService(storage, CoreConfig(limits=limits))
     server = TestServer(create_app(settings, storage, service))

@@ -191,11 +191,12 @@ def test_every_configured_secret_is_hidden() -> None:
 
     s = Settings(  # type: ignore[call-arg]
         _env_file=None, telegram_token=TG_TOKEN, discord_token="discord-token-value",
-        whatsapp_app_secret="wa-secret-value", web_secret="web-secret-value",
+        whatsapp_app_secret="wa-secret-value", web_secret="web-secret-value-0123456789abcdefghijkl",
         redis_url="redis://:redis-pass-value@10.0.0.5:6379/0",
     )
     hidden = settings_secrets(s)
     assert set(hidden) == {TG_TOKEN, "discord-token-value", "wa-secret-value",
-                           "web-secret-value", "redis-pass-value"}
-    line = "discord-token-value wa-secret-value web-secret-value redis-pass-value"
+                           "web-secret-value-0123456789abcdefghijkl", "redis-pass-value"}
+    line = ("discord-token-value wa-secret-value web-secret-value-0123456789abcdefghijkl "
+            "redis-pass-value")
     assert "value" not in redact(line, hidden)
